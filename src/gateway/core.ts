@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { AuditEvent } from '../audit/index.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { CatalogTool, Decision, Invocation } from '../pipeline/types.js';
+import type { ToolCatalog } from './catalog.js';
+import type { Naming } from './naming.js';
+import type { ResourceRouter } from './resources.js';
+import type { Session } from './session.js';
+import type { Upstream } from './upstream.js';
+
+/** What a session needs from the gateway; keeps Session testable and free of start-up concerns. */
+export interface GatewayCore {
+  readonly pipeline: Pipeline;
+  readonly catalog: ToolCatalog;
+  readonly naming: Naming;
+  readonly resources: ResourceRouter;
+  readonly log: Logger;
+  audit(event: AuditEvent): Promise<void>;
+  readyUpstreams(): Upstream[];
+  upstream(name: string): Upstream | undefined;
+  findTool(exposedName: string): Promise<CatalogTool | undefined>;
+  capabilities(): ServerCapabilities;
+  serverIdentity(): { serverInfo: Implementation; instructions?: string };
+  approve(session: Session, invocation: Invocation, hold: Decision): Promise<ApprovalAnswer>;
+  sessionClosed(session: Session): void;
+}
+
+export interface ApprovalRequest {
+  session: Session;
+  invocation: Invocation;
+  hold: Decision;
+}
+
+export interface ApprovalAnswer {
+  approved: boolean;
+  /** Who decided and how, for the audit record. */
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Where held calls go for a human decision. The approvals issue provides real
+ * brokers (MCP elicitation, an out-of-band queue); without one, held calls are
+ * refused with APPROVAL_REQUIRED — never executed.
+ */
+export interface ApprovalBroker {
+  decide(request: ApprovalRequest): Promise<ApprovalAnswer>;
+}

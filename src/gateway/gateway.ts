@@ -1,0 +1,289 @@
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Implementation, JSONRPCNotification, JSONRPCRequest, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
+import pino, { type Logger } from 'pino';
+import { AuditLog, type AuditEvent } from '../audit/index.js';
+import type { Config } from '../config/schema.js';
+import { defaultGuards } from '../guards/index.js';
+import { Identity } from '../policy/identity.js';
+import { isGlob } from '../policy/patterns.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import type { CatalogTool, Decision, Guard, GuardEntry, Invocation } from '../pipeline/types.js';
+import type { ProcessSpec } from '../transports/stdio-process.js';
+import { VERSION } from '../version.js';
+import { ToolCatalog } from './catalog.js';
+import type { ApprovalAnswer, ApprovalBroker, GatewayCore } from './core.js';
+import { Naming } from './naming.js';
+import { ResourceRouter } from './resources.js';
+import { Session, type SessionPrincipal } from './session.js';
+import { failure, Upstream, type Outcome, type RequestOwner, type UpstreamEvent } from './upstream.js';
+
+export interface GatewayOptions {
+  config: Config;
+  /** Where the audit log (and, for the CLI, keys) live. */
+  dataDir: string;
+  /** The guard chain; defaults to every control this build has. [] makes a pure relay. */
+  guards?: readonly (Guard | GuardEntry)[];
+  approvals?: ApprovalBroker;
+  logger?: Logger;
+  /** Rewrites how stdio servers are launched (the sandbox's seam). */
+  launch?: (spec: ProcessSpec) => ProcessSpec;
+  /** Use an already open audit log instead of opening one in dataDir. */
+  auditLog?: AuditLog;
+}
+
+const TOOL_REFRESH_MIN_INTERVAL_MS = 1000;
+
+/**
+ * The gateway: one shared connection per upstream server, one Session per
+ * client, one Pipeline every message walks, one audit chain. Transports
+ * (HTTP, stdio, in-process) hand it a Transport and a principal; it knows
+ * nothing of sockets.
+ */
+export class Gateway implements GatewayCore {
+  readonly pipeline: Pipeline;
+  readonly catalog: ToolCatalog;
+  readonly naming: Naming;
+  readonly resources: ResourceRouter;
+  readonly log: Logger;
+  readonly #upstreams = new Map<string, Upstream>();
+  readonly #sessions = new Map<string, Session>();
+  readonly #lastRefresh = new Map<string, number>();
+  #auditLog?: AuditLog;
+  #closed = false;
+
+  private constructor(
+    readonly config: Config,
+    private readonly options: GatewayOptions,
+  ) {
+    this.log = options.logger ?? pino({ level: 'silent' });
+    this.pipeline = new Pipeline(options.guards ?? defaultGuards());
+    this.naming = new Naming(config);
+    this.catalog = new ToolCatalog(this.naming);
+    this.resources = new ResourceRouter(() => [...this.#upstreams.values()]);
+  }
+
+  /** Opens the audit log and connects every configured server; rejects with what to fix. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const gw = new Gateway(options.config, options);
+    gw.#auditLog = options.auditLog ?? (await AuditLog.open({ dir: options.dataDir, durability: options.config.audit.durability }));
+    try {
+      await gw.audit({ type: 'gateway.start', detail: { version: VERSION, mode: options.config.mode, servers: Object.keys(options.config.servers), guards: gw.pipeline.guards.map((g) => `${g.guard.name}${g.mode === 'shadow' ? ' (shadow)' : ''}`) } });
+      for (const [name, server] of Object.entries(options.config.servers)) {
+        gw.#upstreams.set(name, new Upstream(name, server, { maxMessageBytes: options.config.limits.max_message_bytes, hooks: gw.#hooks(), launch: options.launch }));
+      }
+      await Promise.all([...gw.#upstreams.values()].map((u) => u.start()));
+      await Promise.all([...gw.#upstreams.values()].map((u) => gw.#refreshTools(u)));
+    } catch (error) {
+      await gw.close();
+      throw error;
+    }
+    return gw;
+  }
+
+  /** Binds a client transport to a principal for the session's whole life. */
+  async openSession(transport: Transport, principal: SessionPrincipal, id?: string): Promise<Session> {
+    if (this.#closed) throw new Error('gateway is closed');
+    const session = new Session(this, transport, principal, id);
+    this.#sessions.set(session.id, session);
+    await session.start();
+    return session;
+  }
+
+  /**
+   * In-process use: returns the client end of a linked transport pair whose
+   * other end is a session bound to `identity`. Hand it to an SDK Client's
+   * connect(); every call then walks the same pipeline as remote clients.
+   */
+  async connect(identity: Identity): Promise<Transport> {
+    this.#checkIdentity(identity);
+    const [clientSide, gatewaySide] = InMemoryTransport.createLinkedPair();
+    await this.openSession(gatewaySide, { identity, method: 'in-process' });
+    return clientSide;
+  }
+
+  get sessions(): ReadonlyMap<string, Session> {
+    return this.#sessions;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#sessions.values()].map((s) => s.close('gateway shutting down')));
+    await Promise.all([...this.#upstreams.values()].map((u) => u.close()));
+    if (this.#auditLog) {
+      await this.audit({ type: 'gateway.stop' }).catch(() => {});
+      if (!this.options.auditLog) await this.#auditLog.close();
+    }
+  }
+
+  get auditPath(): string | undefined {
+    return this.#auditLog?.path;
+  }
+
+  // ---- GatewayCore ---------------------------------------------------------
+
+  async audit(event: AuditEvent): Promise<void> {
+    await this.#auditLog!.append(event);
+  }
+
+  readyUpstreams(): Upstream[] {
+    return [...this.#upstreams.values()].filter((u) => u.ready);
+  }
+
+  upstream(name: string): Upstream | undefined {
+    return this.#upstreams.get(name);
+  }
+
+  async findTool(exposedName: string): Promise<CatalogTool | undefined> {
+    const target = this.naming.resolve(exposedName);
+    if (!target || this.naming.collides(target.server, target.name)) return undefined;
+    const found = this.catalog.get(target.server, target.name);
+    if (found) return found;
+    // A tool the catalog has not seen may have appeared without list_changed;
+    // look once (rate-limited so unknown names cannot hammer the server).
+    const upstream = this.#upstreams.get(target.server);
+    const last = this.#lastRefresh.get(target.server) ?? 0;
+    if (upstream?.ready && Date.now() - last > TOOL_REFRESH_MIN_INTERVAL_MS) {
+      await this.#refreshTools(upstream);
+      return this.catalog.get(target.server, target.name);
+    }
+    return undefined;
+  }
+
+  capabilities(): ServerCapabilities {
+    const caps: ServerCapabilities = {};
+    for (const u of this.#upstreams.values()) {
+      const c = u.info?.capabilities ?? {};
+      // list_changed is always offered: the gateway itself emits it when a catalog changes.
+      if (c.tools) caps.tools = { listChanged: true };
+      if (c.prompts) caps.prompts = { listChanged: true };
+      if (c.resources) caps.resources = { listChanged: true, subscribe: Boolean(caps.resources?.subscribe || c.resources.subscribe) };
+      if (c.logging) caps.logging = {};
+      if (c.completions) caps.completions = {};
+    }
+    return caps;
+  }
+
+  serverIdentity(): { serverInfo: Implementation; instructions?: string } {
+    const ups = [...this.#upstreams.values()];
+    if (ups.length === 1 && ups[0].info) {
+      // A single upstream is presented as itself, so clients see what they would see directly.
+      return { serverInfo: ups[0].info.serverInfo, instructions: ups[0].info.instructions };
+    }
+    const parts = ups.filter((u) => u.info?.instructions).map((u) => `## ${u.name}\n${u.info!.instructions}`);
+    return { serverInfo: { name: 'portcullis', version: VERSION }, instructions: parts.length > 0 ? parts.join('\n\n') : undefined };
+  }
+
+  async approve(session: Session, invocation: Invocation, hold: Decision): Promise<ApprovalAnswer> {
+    if (!this.options.approvals) {
+      return { approved: false, detail: { channel: 'none', outcome: 'refused: no approval channel is configured, so held calls are never executed' } };
+    }
+    try {
+      return await this.options.approvals.decide({ session, invocation, hold });
+    } catch (error) {
+      return { approved: false, detail: { channel: 'error', outcome: `refused: approval channel failed (${(error as Error).message})` } };
+    }
+  }
+
+  sessionClosed(session: Session): void {
+    this.#sessions.delete(session.id);
+  }
+
+  // ---- upstream events -----------------------------------------------------
+
+  #hooks() {
+    return {
+      notification: (u: Upstream, n: JSONRPCNotification, owner: RequestOwner | undefined) => void this.#onUpstreamNotification(u, n, owner),
+      request: (u: Upstream, r: JSONRPCRequest, owner: RequestOwner | undefined) => this.#onUpstreamRequest(u, r, owner),
+      event: (u: Upstream, e: UpstreamEvent) => this.#onUpstreamEvent(u, e),
+    };
+  }
+
+  async #onUpstreamNotification(u: Upstream, n: JSONRPCNotification, owner: RequestOwner | undefined): Promise<void> {
+    const params = n.params as Record<string, unknown> | undefined;
+    switch (n.method) {
+      case 'notifications/tools/list_changed':
+        await this.#refreshTools(u);
+        return this.#broadcast(n.method);
+      case 'notifications/prompts/list_changed':
+        return this.#broadcast(n.method);
+      case 'notifications/resources/list_changed':
+        this.resources.forget(u.name);
+        return this.#broadcast(n.method);
+      case 'notifications/resources/updated': {
+        const uri = String(params?.uri ?? '');
+        for (const s of this.#sessions.values()) if (s.subscriptions.has(uri) && s.identity.resourceAccess(uri).allowed) s.notify(n.method, params);
+        return;
+      }
+      case 'notifications/cancelled':
+        for (const s of this.#sessions.values()) s.cancelForwarded(u, (params?.requestId ?? '') as string | number, params?.reason);
+        return;
+      default: {
+        // Logging and other server notifications go only to the one session that
+        // caused them; with several sessions active there is no safe recipient.
+        const session = owner && this.#sessions.get(owner.sessionId);
+        if (session) session.notify(n.method, params, owner!.downstreamId);
+        else this.log.debug({ server: u.name, method: n.method }, 'dropped a notification no single session owns');
+      }
+    }
+  }
+
+  async #onUpstreamRequest(u: Upstream, r: JSONRPCRequest, owner: RequestOwner | undefined): Promise<Outcome> {
+    const session = owner && this.#sessions.get(owner.sessionId);
+    if (!session) {
+      const reason = `server "${u.name}" sent ${r.method} while ${u.owners().length} sessions had calls in flight; it cannot be attributed to one client, so it is refused`;
+      await this.audit({ type: 'server-request', server: u.name, method: r.method, decision: 'deny', code: 'UNATTRIBUTABLE_REQUEST', reason }).catch(() => {});
+      return failure('UNATTRIBUTABLE_REQUEST', reason);
+    }
+    return session.forwardRequest(u, r, owner!.downstreamId);
+  }
+
+  #onUpstreamEvent(u: Upstream, e: UpstreamEvent): void {
+    if (e.kind === 'stderr') return this.log.debug({ server: u.name }, e.line);
+    const level = e.kind === 'started' ? 'info' : 'warn';
+    this.log[level]({ server: u.name, ...e }, `upstream ${u.name}: ${e.kind}`);
+    const { kind, ...detail } = e;
+    void this.audit({ type: 'upstream', server: u.name, reason: kind, detail }).catch(() => {});
+    if (e.kind === 'started' && e.restart > 0) {
+      // After a restart the server may offer different tools; never trust the old list.
+      void this.#refreshTools(u).then((changed) => changed && this.#broadcast('notifications/tools/list_changed'));
+    }
+  }
+
+  #broadcast(method: string): void {
+    for (const s of this.#sessions.values()) s.notify(method, undefined);
+  }
+
+  /** Walks every page of a server's tools/list into the catalog. Returns whether anything changed. */
+  async #refreshTools(u: Upstream): Promise<boolean> {
+    this.#lastRefresh.set(u.name, Date.now());
+    if (!u.info?.capabilities.tools) return false;
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const answer = await u.request('tools/list', cursor ? { cursor } : {}).outcome;
+      if ('error' in answer) {
+        this.log.warn({ server: u.name, error: answer.error.message }, 'tools/list failed; keeping the previous catalog');
+        return false;
+      }
+      tools.push(...((answer.result.tools ?? []) as Tool[]));
+      cursor = typeof answer.result.nextCursor === 'string' ? answer.result.nextCursor : undefined;
+      if (!cursor) break;
+    }
+    const diff = this.catalog.replace(u.name, tools);
+    const changed = diff.added.length + diff.changed.length + diff.removed.length > 0;
+    if (changed) await this.audit({ type: 'catalog', server: u.name, detail: diff }).catch(() => {});
+    return changed;
+  }
+
+  /** An in-process identity must name only servers this gateway has. */
+  #checkIdentity(identity: Identity): void {
+    const servers = new Set(this.#upstreams.keys());
+    for (const p of [...identity.allowedTools, ...identity.deniedTools, ...identity.approvalRequiredOn, ...identity.allowedPrompts, ...identity.deniedPrompts]) {
+      if (p.server !== null && !isGlob(p.server) && !servers.has(p.server)) {
+        throw new Error(`identity ${identity.name}: pattern "${p.source}" names server "${p.server}", which this gateway does not have (servers: ${[...servers].join(', ')})`);
+      }
+    }
+  }
+}

@@ -1,0 +1,459 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  SUPPORTED_PROTOCOL_VERSIONS,
+  LATEST_PROTOCOL_VERSION,
+  type ClientCapabilities,
+  type JSONRPCMessage,
+  type JSONRPCNotification,
+  type JSONRPCRequest,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { AuditEvent } from '../audit/index.js';
+import type { Identity } from '../policy/identity.js';
+import { RpcCodes, rpcCodeFor } from '../pipeline/codes.js';
+import type { Decision, Invocation, Listed, RequestContext, SessionView } from '../pipeline/types.js';
+import { failure, type Outcome, type RpcError, type Upstream } from './upstream.js';
+import type { GatewayCore } from './core.js';
+
+type Id = string | number;
+type Params = Record<string, unknown>;
+
+export interface SessionPrincipal {
+  identity: Identity;
+  /** How the client proved who it is: local-jwt, anonymous-loopback, stdio, in-process. */
+  method: string;
+  /** When the credential itself expires (epoch ms); the session ends no later. */
+  expiresAt?: number;
+}
+
+interface ListSpec {
+  kind: 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
+  capability: 'tools' | 'resources' | 'prompts';
+}
+
+const LISTS: Record<string, ListSpec> = {
+  'tools/list': { kind: 'tools', capability: 'tools' },
+  'resources/list': { kind: 'resources', capability: 'resources' },
+  'resources/templates/list': { kind: 'resourceTemplates', capability: 'resources' },
+  'prompts/list': { kind: 'prompts', capability: 'prompts' },
+};
+
+/**
+ * One client connection bound to one identity for its whole life. It routes
+ * every client message to the right upstream through the guard pipeline and
+ * every upstream message back, auditing each decision. It knows nothing of the
+ * wire: HTTP, stdio and in-process clients all arrive as an SDK Transport.
+ */
+export class Session implements SessionView {
+  readonly id: string;
+  readonly identity: Identity;
+  readonly startedAt = Date.now();
+  readonly expiresAt: number;
+  clientCapabilities: ClientCapabilities = {};
+  #closed = false;
+  /** Client request id → the upstream request serving it, for cancellation. */
+  #inFlight = new Map<Id, { upstream: Upstream; upstreamId: number }>();
+  /** Server→client requests we forwarded, waiting for the client's answer. */
+  #toClient = new Map<string, { resolve(o: Outcome): void; upstream: Upstream; upstreamRequestId: Id }>();
+  #nextToClientId = 1;
+  readonly subscriptions = new Set<string>();
+
+  constructor(
+    private readonly core: GatewayCore,
+    private readonly transport: Transport,
+    readonly principal: SessionPrincipal,
+    id: string = randomUUID(),
+  ) {
+    this.id = id;
+    this.identity = principal.identity;
+    const ttlEnd = this.startedAt + this.identity.sessionTtlSeconds * 1000;
+    this.expiresAt = principal.expiresAt === undefined ? ttlEnd : Math.min(ttlEnd, principal.expiresAt);
+  }
+
+  get expired(): boolean {
+    return Date.now() >= this.expiresAt;
+  }
+
+  async start(): Promise<void> {
+    this.transport.onmessage = (message) => this.#receive(message);
+    this.transport.onclose = () => void this.close('client disconnected');
+    this.transport.onerror = (error) => this.core.log.debug({ session: this.id, err: error.message }, 'client transport error');
+    await this.core.audit({ type: 'session.start', session: this.id, identity: this.identity.name, detail: { method: this.principal.method, expiresAt: new Date(this.expiresAt).toISOString() } });
+    await this.transport.start();
+  }
+
+  async close(reason: string): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [, f] of this.#inFlight) f.upstream.cancel(f.upstreamId, `client session ended: ${reason}`);
+    for (const [, p] of this.#toClient) p.resolve(failure('UPSTREAM_UNAVAILABLE', 'the client session ended before answering'));
+    this.core.sessionClosed(this);
+    await this.core.audit({ type: 'session.end', session: this.id, identity: this.identity.name, reason }).catch(() => {});
+    await this.transport.close().catch(() => {});
+  }
+
+  // ---- client → gateway ----------------------------------------------------
+
+  #receive(message: JSONRPCMessage): void {
+    if ('method' in message) {
+      if ('id' in message && message.id !== undefined) void this.#onRequest(message as JSONRPCRequest);
+      else this.#onNotification(message as JSONRPCNotification);
+      return;
+    }
+    const id = String((message as { id?: Id }).id);
+    const waiting = this.#toClient.get(id);
+    if (!waiting) return;
+    this.#toClient.delete(id);
+    waiting.resolve('error' in message ? { error: message.error as RpcError } : { result: (message as { result: Params }).result });
+  }
+
+  #onNotification(n: JSONRPCNotification): void {
+    switch (n.method) {
+      case 'notifications/cancelled': {
+        const requestId = (n.params as { requestId?: Id } | undefined)?.requestId;
+        const f = requestId === undefined ? undefined : this.#inFlight.get(requestId);
+        if (f) f.upstream.cancel(f.upstreamId, String((n.params as { reason?: unknown }).reason ?? 'cancelled by the client'));
+        return;
+      }
+      case 'notifications/roots/list_changed':
+        for (const u of this.core.readyUpstreams()) void u.notify(n.method, n.params as Params | undefined);
+        return;
+      default:
+        return; // initialized and client-side progress need no relay with shared upstreams
+    }
+  }
+
+  async #onRequest(req: JSONRPCRequest): Promise<void> {
+    const params = (req.params ?? {}) as Params;
+    try {
+      if (req.method === 'initialize') return await this.#reply(req.id, { result: this.#initialize(params) });
+      if (req.method === 'ping') return await this.#reply(req.id, { result: {} });
+      const ctx = this.#context(req.method);
+      const gate = this.core.pipeline.request(ctx);
+      if (gate.decision.verdict !== 'allow') {
+        await this.core.audit({ type: 'request', session: this.id, identity: this.identity.name, method: req.method, ...decisionFields(gate.decision) });
+        await this.#reply(req.id, refusal(gate.decision));
+        if (gate.decision.code === 'SESSION_EXPIRED') void this.close('session expired');
+        return;
+      }
+      const list = LISTS[req.method];
+      if (list) return await this.#reply(req.id, await this.#list(ctx, list, params));
+      switch (req.method) {
+        case 'tools/call':
+          return await this.#reply(req.id, await this.#callTool(ctx, req.id, params));
+        case 'resources/read':
+          return await this.#reply(req.id, await this.#readResource(ctx, req.id, params));
+        case 'prompts/get':
+          return await this.#reply(req.id, await this.#getPrompt(ctx, req.id, params));
+        case 'resources/subscribe':
+        case 'resources/unsubscribe':
+          return await this.#reply(req.id, await this.#subscription(ctx, req.id, req.method, params));
+        case 'completion/complete':
+          return await this.#reply(req.id, await this.#complete(ctx, req.id, params));
+        case 'logging/setLevel':
+          for (const u of this.core.readyUpstreams()) if (u.info?.capabilities.logging) await u.request('logging/setLevel', params).outcome;
+          return await this.#reply(req.id, { result: {} });
+        default:
+          return await this.#reply(req.id, { error: { code: RpcCodes.METHOD_NOT_FOUND, message: `Method not found: ${req.method} is not a method this gateway relays` } });
+      }
+    } catch (error) {
+      // An unexpected fault anywhere above must not leave the client hanging nor let the call through.
+      this.core.log.error({ err: error, session: this.id, method: req.method }, 'request failed inside the gateway');
+      await this.core.audit({ type: 'error', session: this.id, identity: this.identity.name, method: req.method, code: 'GUARD_ERROR', reason: (error as Error).message }).catch(() => {});
+      await this.#send({ jsonrpc: '2.0', id: req.id, error: { code: RpcCodes.INTERNAL_ERROR, message: `internal gateway error; the request was not relayed (${(error as Error).message})` } } as JSONRPCMessage);
+    }
+  }
+
+  #initialize(params: Params): Params {
+    this.clientCapabilities = (params.capabilities ?? {}) as ClientCapabilities;
+    const requested = String(params.protocolVersion ?? '');
+    const info = this.core.serverIdentity();
+    return {
+      protocolVersion: SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION,
+      capabilities: this.core.capabilities(),
+      serverInfo: info.serverInfo,
+      ...(info.instructions ? { instructions: info.instructions } : {}),
+    };
+  }
+
+  #context(method: string): RequestContext {
+    return { session: this, method, now: Date.now() };
+  }
+
+  // ---- lists ---------------------------------------------------------------
+
+  /**
+   * One client page holds one upstream page from every server still paging, so
+   * clients that never follow nextCursor (most do not) still see every server,
+   * and a single server's pages pass through exactly as it cut them.
+   */
+  async #list(ctx: RequestContext, spec: ListSpec, params: Params): Promise<Outcome> {
+    const servers = this.core.readyUpstreams().filter((u) => u.info?.capabilities[spec.capability]);
+    let positions: Map<string, string | undefined>;
+    if (params.cursor !== undefined) {
+      const decoded = decodeCursor(params.cursor);
+      if (!decoded) return { error: { code: RpcCodes.INVALID_PARAMS, message: 'Invalid cursor: pass back nextCursor exactly as received, or omit it to start again' } };
+      positions = decoded;
+    } else {
+      positions = new Map(servers.map((u) => [u.name, undefined]));
+    }
+    const pages = await Promise.all(
+      servers
+        .filter((u) => positions.has(u.name))
+        .map(async (u) => ({ upstream: u, answer: await u.request(ctx.method, { ...params, cursor: positions.get(u.name) }).outcome })),
+    );
+    const shown: Params[] = [];
+    const hidden: { server: string; name: string; code: string }[] = [];
+    const next = new Map<string, string>();
+    let rest: Params = {};
+    for (const { upstream, answer } of pages) {
+      if ('error' in answer) {
+        // One broken server must not hide the others; its absence is audited.
+        hidden.push({ server: upstream.name, name: '*', code: 'UPSTREAM_PROTOCOL_ERROR' });
+        continue;
+      }
+      const { [spec.kind]: rawItems, nextCursor, ...other } = answer.result;
+      if (pages.length === 1) rest = other;
+      if (typeof nextCursor === 'string') next.set(upstream.name, nextCursor);
+      const items = Array.isArray(rawItems) ? (rawItems as Params[]) : [];
+      const catalogued = spec.kind === 'tools' ? this.core.catalog.update(upstream.name, items as unknown as Tool[]) : undefined;
+      items.forEach((item, i) => {
+        const listed = listedItem(spec.kind, upstream.name, item);
+        if (!listed) return;
+        const label = String(item.name ?? item.uri ?? item.uriTemplate);
+        if ((spec.kind === 'tools' || spec.kind === 'prompts') && this.core.naming.collides(upstream.name, label)) {
+          hidden.push({ server: upstream.name, name: label, code: 'NAME_COLLISION' });
+          return;
+        }
+        const d = this.core.pipeline.list(ctx, listed).decision;
+        if (d.verdict !== 'allow') {
+          hidden.push({ server: upstream.name, name: label, code: d.code });
+          return;
+        }
+        if (spec.kind === 'resources') this.core.resources.sawResource(upstream.name, String(item.uri));
+        if (spec.kind === 'tools') shown.push({ ...item, name: catalogued![i].exposedName });
+        else if (spec.kind === 'prompts') shown.push({ ...item, name: this.core.naming.expose(upstream.name, label) });
+        else shown.push(item);
+      });
+    }
+    await this.core.audit({ type: 'list', session: this.id, identity: this.identity.name, method: ctx.method, detail: { shown: shown.length, hidden } });
+    return { result: { ...rest, [spec.kind]: shown, ...(next.size > 0 ? { nextCursor: encodeCursor(next) } : {}) } };
+  }
+
+  // ---- invocations -----------------------------------------------------------
+
+  async #callTool(ctx: RequestContext, id: Id, params: Params): Promise<Outcome> {
+    const exposed = String(params.name ?? '');
+    const args = (params.arguments ?? {}) as Params;
+    const tool = await this.core.findTool(exposed);
+    if (!tool) {
+      const reason = `no configured server offers a tool named "${exposed}"; call tools/list for the tools this identity may use`;
+      await this.core.audit({ type: 'call', session: this.id, identity: this.identity.name, method: ctx.method, tool: exposed, args, decision: 'deny', code: 'UNKNOWN_TOOL', reason });
+      return failure('UNKNOWN_TOOL', reason);
+    }
+    const invocation: Invocation = { kind: 'tool', server: tool.server, name: tool.name, exposedName: exposed, arguments: args, tool };
+    return this.#invoke(ctx, id, invocation, { ...params, name: tool.name });
+  }
+
+  async #readResource(ctx: RequestContext, id: Id, params: Params): Promise<Outcome> {
+    const uri = String(params.uri ?? '');
+    const server = await this.core.resources.ownerOf(uri);
+    if (!server) {
+      const reason = `no configured server offers resource ${uri}`;
+      await this.core.audit({ type: 'call', session: this.id, identity: this.identity.name, method: ctx.method, detail: { uri }, decision: 'deny', code: 'UNKNOWN_RESOURCE', reason });
+      return failure('UNKNOWN_RESOURCE', reason);
+    }
+    return this.#invoke(ctx, id, { kind: 'resource', server, uri }, params);
+  }
+
+  async #getPrompt(ctx: RequestContext, id: Id, params: Params): Promise<Outcome> {
+    const exposed = String(params.name ?? '');
+    const target = this.core.naming.resolve(exposed);
+    if (!target || !this.core.upstream(target.server)?.info?.capabilities.prompts || this.core.naming.collides(target.server, target.name)) {
+      const reason = `no configured server offers a prompt named "${exposed}"`;
+      await this.core.audit({ type: 'call', session: this.id, identity: this.identity.name, method: ctx.method, tool: exposed, decision: 'deny', code: 'UNKNOWN_PROMPT', reason });
+      return failure('UNKNOWN_PROMPT', reason);
+    }
+    const args = (params.arguments ?? {}) as Params;
+    return this.#invoke(ctx, id, { kind: 'prompt', server: target.server, name: target.name, exposedName: exposed, arguments: args }, { ...params, name: target.name });
+  }
+
+  async #subscription(ctx: RequestContext, id: Id, method: string, params: Params): Promise<Outcome> {
+    const uri = String(params.uri ?? '');
+    const server = await this.core.resources.ownerOf(uri);
+    if (!server) return failure('UNKNOWN_RESOURCE', `no configured server offers resource ${uri}`);
+    const access = this.identity.resourceAccess(uri);
+    if (!access.allowed) {
+      await this.core.audit({ type: 'call', session: this.id, identity: this.identity.name, method, server, detail: { uri }, decision: 'deny', code: 'RESOURCE_NOT_ALLOWED', reason: access.reason });
+      return failure('RESOURCE_NOT_ALLOWED', access.reason);
+    }
+    if (method === 'resources/subscribe') this.subscriptions.add(uri);
+    else this.subscriptions.delete(uri);
+    return this.#relay(ctx, id, this.core.upstream(server)!, method, params);
+  }
+
+  async #complete(ctx: RequestContext, id: Id, params: Params): Promise<Outcome> {
+    const ref = (params.ref ?? {}) as { type?: string; name?: string; uri?: string };
+    if (ref.type === 'ref/prompt') {
+      const target = this.core.naming.resolve(String(ref.name ?? ''));
+      const access = target ? this.identity.promptAccess(target.server, target.name) : undefined;
+      if (!target || !access?.allowed) return failure('PROMPT_NOT_ALLOWED', access && !access.allowed ? access.reason : `no prompt named "${ref.name}"`);
+      return this.#relay(ctx, id, this.core.upstream(target.server)!, ctx.method, { ...params, ref: { ...ref, name: target.name } });
+    }
+    const server = ref.type === 'ref/resource' ? await this.core.resources.ownerOf(String(ref.uri ?? '')) : undefined;
+    if (!server) return failure('UNKNOWN_RESOURCE', `no configured server offers completions for ${JSON.stringify(ref)}`);
+    if (this.identity.allowedResources.length === 0) return failure('RESOURCE_NOT_ALLOWED', `identity ${this.identity.name} has no allowed_resources`);
+    return this.#relay(ctx, id, this.core.upstream(server)!, ctx.method, params);
+  }
+
+  /** The guarded path: pipeline → audit → upstream → result guards → audit (durable) → client. */
+  async #invoke(ctx: RequestContext, id: Id, invocation: Invocation, upstreamParams: Params): Promise<Outcome> {
+    const upstream = this.core.upstream(invocation.server);
+    const subject = subjectOf(invocation);
+    const base: AuditEvent = { type: 'call', session: this.id, identity: this.identity.name, method: ctx.method, server: invocation.server, ...subject };
+    const { decision, trail } = await this.core.pipeline.invoke(ctx, invocation);
+    const trailDetail = trail.length > 0 ? { trail: trail.map((d) => ({ guard: d.guard, verdict: d.verdict, code: d.code, ...(d.shadow ? { shadow: true } : {}) })) } : undefined;
+    if (decision.verdict === 'hold') {
+      const approved = await this.core.approve(this, invocation, decision);
+      if (!approved.approved) {
+        await this.core.audit({ ...base, ...decisionFields(decision), detail: { ...trailDetail, approval: approved.detail } });
+        return refusal(decision);
+      }
+    } else if (decision.verdict === 'deny') {
+      await this.core.audit({ ...base, ...decisionFields(decision), detail: trailDetail });
+      return refusal(decision);
+    }
+    if (!upstream) return failure('UPSTREAM_UNAVAILABLE', `server "${invocation.server}" is not configured`);
+    // The call record need not be awaited: the result record below is written
+    // after it in the same chain, and the client waits for that one.
+    const logged = this.core.audit({ ...base, decision: 'allow', code: 'ALLOWED', reason: decision.reason, guard: decision.guard, detail: trailDetail });
+    const started = performance.now();
+    const answer = await this.#relay(ctx, id, upstream, ctx.method, upstreamParams);
+    const ms = Math.round((performance.now() - started) * 1000) / 1000;
+    if ('error' in answer) {
+      await Promise.all([logged, this.core.audit({ ...base, type: 'error', code: codeOf(answer.error), reason: answer.error.message, detail: { ms } })]);
+      return answer;
+    }
+    const screened = await this.core.pipeline.result(ctx, invocation, answer.result);
+    const final = screened.decision.verdict === 'allow' ? { result: screened.decision.result ?? answer.result } : refusal(screened.decision);
+    await Promise.all([logged, this.core.audit({ ...base, type: 'result', ...(screened.decision.verdict !== 'allow' ? decisionFields(screened.decision) : {}), result: digest(answer.result), detail: { ms } })]);
+    return final;
+  }
+
+  #relay(ctx: RequestContext, id: Id, upstream: Upstream, method: string, params: Params): Promise<Outcome> {
+    const { id: upstreamId, outcome } = upstream.request(method, params, {
+      owner: { sessionId: this.id, downstreamId: id },
+      onProgress: (progress) => {
+        const token = (params._meta as { progressToken?: unknown }).progressToken;
+        void this.#send({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken: token } } as JSONRPCMessage, id);
+      },
+    });
+    this.#inFlight.set(id, { upstream, upstreamId });
+    return outcome.finally(() => this.#inFlight.delete(id));
+  }
+
+  // ---- upstream → client -----------------------------------------------------
+
+  /** A server→client request attributed to this session (sampling, elicitation, roots). */
+  async forwardRequest(upstream: Upstream, request: JSONRPCRequest, relatedId: Id): Promise<Outcome> {
+    const needs: Record<string, keyof ClientCapabilities> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+    const capability = needs[request.method];
+    if (capability && !this.clientCapabilities[capability]) {
+      return failure('CLIENT_CAPABILITY_MISSING', `server "${upstream.name}" asked for ${request.method}, but the client did not declare the ${capability} capability`);
+    }
+    const gatewayId = `pc-${this.#nextToClientId++}`;
+    await this.core.audit({ type: 'server-request', session: this.id, identity: this.identity.name, server: upstream.name, method: request.method, decision: 'allow', code: 'ALLOWED', reason: 'relayed to the client that owns the call' });
+    return new Promise<Outcome>((resolve) => {
+      this.#toClient.set(gatewayId, { resolve, upstream, upstreamRequestId: request.id });
+      void this.#send({ ...request, id: gatewayId } as JSONRPCMessage, relatedId);
+    });
+  }
+
+  /** The upstream gave up on a request it sent us: tell the client. */
+  cancelForwarded(upstream: Upstream, upstreamRequestId: Id, reason: unknown): void {
+    for (const [gatewayId, p] of this.#toClient) {
+      if (p.upstream === upstream && p.upstreamRequestId === upstreamRequestId) {
+        this.#toClient.delete(gatewayId);
+        p.resolve(failure('UPSTREAM_UNAVAILABLE', 'cancelled by the server'));
+        void this.#send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: gatewayId, reason } } as JSONRPCMessage);
+      }
+    }
+  }
+
+  notify(method: string, params: Params | undefined, relatedId?: Id): void {
+    void this.#send({ jsonrpc: '2.0', method, ...(params ? { params } : {}) } as JSONRPCMessage, relatedId);
+  }
+
+  async #reply(id: Id, outcome: Outcome): Promise<void> {
+    await this.#send({ jsonrpc: '2.0', id, ...outcome } as JSONRPCMessage);
+  }
+
+  async #send(message: JSONRPCMessage, relatedRequestId?: Id): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.transport.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId });
+    } catch (error) {
+      this.core.log.debug({ session: this.id, err: (error as Error).message }, 'could not deliver a message to the client');
+    }
+  }
+}
+
+function listedItem(kind: ListSpec['kind'], server: string, item: Params): Listed | undefined {
+  switch (kind) {
+    case 'tools':
+      return typeof item.name === 'string' ? { kind: 'tool', server, name: item.name } : undefined;
+    case 'prompts':
+      return typeof item.name === 'string' ? { kind: 'prompt', server, name: item.name } : undefined;
+    case 'resources':
+      return typeof item.uri === 'string' ? { kind: 'resource', server, uri: item.uri } : undefined;
+    case 'resourceTemplates':
+      return typeof item.uriTemplate === 'string' ? { kind: 'resource_template', server, uriTemplate: item.uriTemplate } : undefined;
+  }
+}
+
+function subjectOf(inv: Invocation): Partial<AuditEvent> {
+  switch (inv.kind) {
+    case 'tool':
+      return { tool: inv.name, args: inv.arguments };
+    case 'prompt':
+      return { tool: inv.name, args: inv.arguments, detail: { prompt: true } };
+    case 'resource':
+      return { detail: { uri: inv.uri } };
+  }
+}
+
+function decisionFields(d: Decision): Partial<AuditEvent> {
+  return { decision: d.verdict, code: d.code, reason: d.reason, guard: d.guard };
+}
+
+function refusal(d: Decision): Outcome {
+  return { error: { code: rpcCodeFor(d.code), message: `${d.code}: ${d.reason}`, data: { code: d.code, guard: d.guard, verdict: d.verdict } } };
+}
+
+function codeOf(error: { data?: unknown }): string {
+  const code = (error.data as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : 'UPSTREAM_ERROR';
+}
+
+function digest(result: Params): { bytes: number; sha256: string; isError: boolean } {
+  const text = JSON.stringify(result);
+  return { bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex'), isError: result.isError === true };
+}
+
+function encodeCursor(positions: Map<string, string>): string {
+  return Buffer.from(JSON.stringify(Object.fromEntries(positions))).toString('base64url');
+}
+
+function decodeCursor(raw: unknown): Map<string, string> | undefined {
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (entries.length === 0 || entries.some(([, c]) => typeof c !== 'string')) return undefined;
+    return new Map(entries as [string, string][]);
+  } catch {
+    return undefined;
+  }
+}

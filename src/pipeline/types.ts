@@ -1,0 +1,86 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Identity } from '../policy/identity.js';
+import type { ValidateFunction } from '../schema/ajv.js';
+import type { ReasonCode } from './codes.js';
+
+export type Verdict = 'allow' | 'deny' | 'hold';
+
+/** What a guard says about one message: pass, stop with a reason, or wait for a human. */
+export interface Decision {
+  readonly verdict: Verdict;
+  readonly code: ReasonCode;
+  readonly reason: string;
+  /** Set by the pipeline: which guard decided. */
+  readonly guard?: string;
+  /** Set by the pipeline for a guard in shadow mode whose deny/hold was not enforced. */
+  readonly shadow?: boolean;
+}
+
+export const allow = (reason = 'no objection'): Decision => ({ verdict: 'allow', code: 'ALLOWED', reason });
+export const deny = (code: ReasonCode, reason: string): Decision => ({ verdict: 'deny', code, reason });
+export const hold = (code: ReasonCode, reason: string): Decision => ({ verdict: 'hold', code, reason });
+
+/** The principal side of a session, as guards see it. */
+export interface SessionView {
+  readonly id: string;
+  readonly identity: Identity;
+  readonly startedAt: number;
+  readonly expiresAt: number;
+}
+
+/** A tool as the gateway knows it from the upstream's tools/list, with its schema compiled once. */
+export interface CatalogTool {
+  readonly server: string;
+  readonly name: string;
+  readonly exposedName: string;
+  readonly definition: Tool;
+  readonly validateInput?: ValidateFunction;
+  /** Why the input schema could not be compiled; calls then fail closed. */
+  readonly schemaError?: string;
+}
+
+export type Invocation =
+  | { readonly kind: 'tool'; readonly server: string; readonly name: string; readonly exposedName: string; readonly arguments: Record<string, unknown>; readonly tool: CatalogTool }
+  | { readonly kind: 'resource'; readonly server: string; readonly uri: string }
+  | { readonly kind: 'prompt'; readonly server: string; readonly name: string; readonly exposedName: string; readonly arguments: Record<string, unknown> };
+
+export type Listed =
+  | { readonly kind: 'tool'; readonly server: string; readonly name: string }
+  | { readonly kind: 'resource'; readonly server: string; readonly uri: string }
+  | { readonly kind: 'resource_template'; readonly server: string; readonly uriTemplate: string }
+  | { readonly kind: 'prompt'; readonly server: string; readonly name: string };
+
+export interface RequestContext {
+  readonly session: SessionView;
+  readonly method: string;
+  readonly now: number;
+}
+
+/**
+ * A control in the pipeline. Each phase is optional; a guard implements the
+ * phases it cares about and returns an explicit decision. Phases, in the order a
+ * message meets them:
+ *  - onRequest: every client request, before routing (session expiry; later rate limits)
+ *  - onList:    each item of a tools/resources/prompts list (visibility)
+ *  - onInvoke:  a tool call, resource read or prompt get, before the upstream sees it
+ *  - onResult:  the upstream's answer, before the client sees it (output screening plugs in here)
+ */
+export interface Guard {
+  readonly name: string;
+  onRequest?(ctx: RequestContext): Decision;
+  onList?(ctx: RequestContext, item: Listed): Decision;
+  onInvoke?(ctx: RequestContext, invocation: Invocation): Decision | Promise<Decision>;
+  onResult?(ctx: RequestContext, invocation: Invocation, result: Record<string, unknown>): ResultDecision | Promise<ResultDecision>;
+}
+
+/** onResult may also replace the result (e.g. sanitised or redacted output). */
+export interface ResultDecision extends Decision {
+  readonly result?: Record<string, unknown>;
+}
+
+export type GuardMode = 'enforce' | 'shadow';
+
+export interface GuardEntry {
+  readonly guard: Guard;
+  readonly mode: GuardMode;
+}
