@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { closest } from 'fastest-levenshtein';
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, type Config, type ConfigInput } from './schema.js';
 import { Identity } from '../policy/identity.js';
 import { isGlob, parseNamePattern } from '../policy/patterns.js';
 
@@ -58,7 +58,18 @@ export function parseConfig(text: string, file = '<config>'): LoadedConfig {
       }),
     );
   }
-  const raw = doc.toJS() ?? {};
+  return validateConfig(doc.toJS() ?? {}, file, locate);
+}
+
+/**
+ * Validates a config given as an object (for embedding applications); the
+ * same checks as a file, with paths but no line numbers.
+ */
+export function defineConfig(input: ConfigInput): LoadedConfig {
+  return validateConfig(input, '<inline config>', () => ({}));
+}
+
+function validateConfig(raw: unknown, file: string, locate: (path: readonly PropertyKey[]) => { line?: number; column?: number }): LoadedConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(file, flattenIssues(parsed.error.issues, raw).map((i) => ({ ...locate(i.path), path: formatPath(i.path), message: i.message })));
@@ -145,6 +156,9 @@ function checkMeaning(config: Config): { problems: Finding[]; warnings: Finding[
   const warnings: Finding[] = [];
   const servers = Object.keys(config.servers);
   const sep = config.tool_name_separator;
+  if (Object.keys(config.identities).length === 0) {
+    warnings.push({ at: ['identities'], message: 'no identities are configured, so every client is refused; add one under identities:' });
+  }
 
   if (config.anonymous_identity !== undefined) {
     if (!(config.anonymous_identity in config.identities)) {

@@ -71,7 +71,7 @@ export const configSchema = z
       })
       .prefault({}),
     servers: z.record(name('server'), serverSchema).refine((s) => Object.keys(s).length > 0, 'configure at least one server'),
-    identities: z.record(name('identity'), identitySchema).refine((s) => Object.keys(s).length > 0, 'configure at least one identity'),
+    identities: z.record(name('identity'), identitySchema).default({}).describe('Agent identities; an embedding application may also build Identity objects in code.'),
   })
   .describe('Portcullis gateway configuration');
 

@@ -250,7 +250,9 @@ export class Session implements SessionView {
     if (!tool) {
       const reason = `no configured server offers a tool named "${exposed}"; call tools/list for the tools this identity may use`;
       await this.core.audit({ type: 'call', session: this.id, identity: this.identity.name, method: ctx.method, tool: exposed, args, decision: 'deny', code: 'UNKNOWN_TOOL', reason });
-      return failure('UNKNOWN_TOOL', reason);
+      // Answered the way MCP SDK servers answer an unknown tool (a tool error the
+      // model can read), so a client sees through the gateway what it would see directly.
+      return { result: { content: [{ type: 'text', text: `UNKNOWN_TOOL: ${reason}` }], isError: true } };
     }
     const invocation: Invocation = { kind: 'tool', server: tool.server, name: tool.name, exposedName: exposed, arguments: args, tool };
     return this.#invoke(ctx, id, invocation, { ...params, name: tool.name });

@@ -55,20 +55,20 @@ export class Identity {
     }
     this.name = options.name;
     this.sessionTtlSeconds = ttl;
-    this.allowedTools = (options.allowedTools ?? []).map(parseNamePattern);
-    this.deniedTools = (options.deniedTools ?? []).map(parseNamePattern);
-    this.allowedResources = (options.allowedResources ?? []).map(parseUriPattern);
-    this.deniedResources = (options.deniedResources ?? []).map(parseUriPattern);
-    this.allowedPrompts = (options.allowedPrompts ?? []).map(parseNamePattern);
-    this.deniedPrompts = (options.deniedPrompts ?? []).map(parseNamePattern);
-    this.approvalRequiredOn = (options.requiresHumanApprovalOn ?? []).map(parseNamePattern);
-    this.argumentConstraints = Object.entries(options.argumentConstraints ?? {}).map(([pattern, schema]) => {
+    this.allowedTools = Object.freeze((options.allowedTools ?? []).map(parseNamePattern));
+    this.deniedTools = Object.freeze((options.deniedTools ?? []).map(parseNamePattern));
+    this.allowedResources = Object.freeze((options.allowedResources ?? []).map(parseUriPattern));
+    this.deniedResources = Object.freeze((options.deniedResources ?? []).map(parseUriPattern));
+    this.allowedPrompts = Object.freeze((options.allowedPrompts ?? []).map(parseNamePattern));
+    this.deniedPrompts = Object.freeze((options.deniedPrompts ?? []).map(parseNamePattern));
+    this.approvalRequiredOn = Object.freeze((options.requiresHumanApprovalOn ?? []).map(parseNamePattern));
+    this.argumentConstraints = Object.freeze(Object.entries(options.argumentConstraints ?? {}).map(([pattern, schema]) => {
       try {
         return { pattern: parseNamePattern(pattern), validate: compileSchema({ type: 'object', ...schema }) };
       } catch (error) {
         throw new TypeError(`identity "${options.name}": argument constraint for "${pattern}" is not a valid JSON Schema: ${(error as Error).message}`);
       }
-    });
+    }));
     Object.freeze(this);
   }
 

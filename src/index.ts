@@ -1,0 +1,22 @@
+/**
+ * Portcullis as a library: run the gateway in-process and bind SDK clients to
+ * identities, or compose your own guard chain.
+ *
+ *   const gateway = await Gateway.start({ config: defineConfig({ servers: { crm: { command: 'node', args: ['crm.js'] } } }).config, dataDir });
+ *   const agent = new Identity({ name: 'support-agent-v1', allowedTools: ['crm.read_crm_ticket'] });
+ *   await client.connect(await gateway.connect(agent));
+ */
+export { Gateway, type GatewayOptions } from './gateway/gateway.js';
+export type { ApprovalBroker, ApprovalRequest, ApprovalAnswer } from './gateway/core.js';
+export type { Session, SessionPrincipal } from './gateway/session.js';
+export { Identity, type IdentityOptions, type Access } from './policy/identity.js';
+export { defineConfig, parseConfig, loadConfigFile, ConfigError, type LoadedConfig, type ConfigProblem } from './config/load.js';
+export { configSchema, type Config, type ConfigInput } from './config/schema.js';
+export { configJsonSchema } from './config/json-schema.js';
+export { Pipeline } from './pipeline/pipeline.js';
+export { allow, deny, hold, type Guard, type GuardEntry, type Decision, type Invocation, type Listed, type RequestContext, type ResultDecision } from './pipeline/types.js';
+export { ReasonCodes, type ReasonCode } from './pipeline/codes.js';
+export { defaultGuards, sessionExpiry, authorisation, argumentValidation, approval } from './guards/index.js';
+export { AuditLog, verifyAuditLog, redactSecretFields, type AuditEvent, type AuditRecord, type AuditStore } from './audit/index.js';
+export { issueToken, loadOrCreateSigningKey, LocalJwtAuthenticator, AnonymousLoopbackAuthenticator, chainAuthenticators, type Authenticator } from './auth/index.js';
+export { startHttpGateway } from './serve/http.js';

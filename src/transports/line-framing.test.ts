@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LineDecoder, type FrameEvent } from './line-framing.js';
+
+function decode(limit: number, ...chunks: string[]): FrameEvent[] {
+  const out: FrameEvent[] = [];
+  const d = new LineDecoder(limit);
+  for (const c of chunks) d.push(Buffer.from(c), (e) => out.push(e));
+  return out;
+}
+
+test('messages split across chunks and several per chunk are framed', () => {
+  const events = decode(1000, '{"jsonrpc":"2.0","me', 'thod":"ping","id":1}\n{"jsonrpc":"2.0","method":"x"}\r\n');
+  assert.deepEqual(events.map((e) => e.kind), ['message', 'message']);
+});
+
+test('a line that is not JSON is reported as a parse error', () => {
+  const [e] = decode(1000, 'hello\n');
+  assert.equal(e.kind, 'invalid');
+  assert.equal((e as { reason: string }).reason, 'parse');
+});
+
+test('JSON that is not JSON-RPC is reported with its id when it has one', () => {
+  const [e] = decode(1000, '{"id":7,"hello":1}\n');
+  assert.deepEqual([e.kind, (e as { reason: string }).reason, (e as { id: unknown }).id], ['invalid', 'not-jsonrpc', 7]);
+});
+
+test('an oversized line is dropped without buffering it, once, and framing resumes', () => {
+  const big = '{"jsonrpc":"2.0","method":"x","params":{"p":"' + 'a'.repeat(500) + '"}}';
+  const events = decode(100, big.slice(0, 300), big.slice(300) + '\n', '{"jsonrpc":"2.0","method":"ok"}\n');
+  assert.deepEqual(events.map((e) => e.kind), ['oversize', 'message']);
+});
+
+test('unknown fields inside params survive decoding untouched', () => {
+  const [e] = decode(1000, '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"x":1,"_meta":{"vendor/extra":true}}}\n');
+  assert.deepEqual((e as { message: { params: unknown } }).message.params, { x: 1, _meta: { 'vendor/extra': true } });
+});
