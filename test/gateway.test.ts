@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { verifyAuditLog } from '../src/audit/index.js';
+import { AuditLog, FileAuditStore, verifyAuditLog, type AuditStore } from '../src/audit/index.js';
 import { MISBEHAVING, NODE, refusal, startGateway, textOf, type Harness } from './helpers/gateway.js';
 
 async function recorded(file: string): Promise<{ name: string; args: Record<string, unknown> }[]> {
@@ -259,5 +259,39 @@ identities:
 `),
       /server "bad" did not start: .*missing API key/s,
     );
+  });
+
+  test('a result is withheld when the audit log cannot record it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-audit-fail-'));
+    const file = await FileAuditStore.open(join(dir, 'audit.jsonl'));
+    let failing = false;
+    const store: AuditStore = {
+      location: file.location,
+      tail: () => file.tail(),
+      lines: () => file.lines(),
+      close: () => file.close(),
+      appendBatch: (lines, durable) => (failing ? Promise.reject(new Error('disk full')) : file.appendBatch(lines, durable)),
+    };
+    const auditLog = await AuditLog.open({ dir, store });
+    const h = await startGateway(
+      `
+servers:
+  up: { command: ${JSON.stringify(NODE)}, args: [${JSON.stringify(MISBEHAVING)}] }
+identities:
+  agent: { allowed_tools: ["*"] }
+`,
+      { auditLog },
+    );
+    try {
+      const client = await h.connect('agent');
+      failing = true;
+      const message = await refusal(client, 'up__echo', { text: 'must not leak' });
+      assert.match(message, /AUDIT_UNAVAILABLE: the audit log could not be written/);
+      assert.doesNotMatch(message, /must not leak/);
+    } finally {
+      failing = false;
+      await h.close().catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

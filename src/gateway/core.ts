@@ -46,3 +46,8 @@ export interface ApprovalAnswer {
 export interface ApprovalBroker {
   decide(request: ApprovalRequest): Promise<ApprovalAnswer>;
 }
+
+/** Nothing is released that was not recorded: a failed audit write withholds the answer. */
+export class AuditUnavailableError extends Error {
+  override readonly name = 'AuditUnavailableError';
+}

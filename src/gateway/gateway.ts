@@ -12,7 +12,7 @@ import type { CatalogTool, Decision, Guard, GuardEntry, Invocation } from '../pi
 import type { ProcessSpec } from '../transports/stdio-process.js';
 import { VERSION } from '../version.js';
 import { ToolCatalog } from './catalog.js';
-import type { ApprovalAnswer, ApprovalBroker, GatewayCore } from './core.js';
+import { AuditUnavailableError, type ApprovalAnswer, type ApprovalBroker, type GatewayCore } from './core.js';
 import { Naming } from './naming.js';
 import { ResourceRouter } from './resources.js';
 import { Session, type SessionPrincipal } from './session.js';
@@ -124,7 +124,11 @@ export class Gateway implements GatewayCore {
   // ---- GatewayCore ---------------------------------------------------------
 
   async audit(event: AuditEvent): Promise<void> {
-    await this.#auditLog!.append(event);
+    try {
+      await this.#auditLog!.append(event);
+    } catch (error) {
+      throw new AuditUnavailableError((error as Error).message);
+    }
   }
 
   readyUpstreams(): Upstream[] {

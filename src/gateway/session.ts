@@ -14,7 +14,7 @@ import type { Identity } from '../policy/identity.js';
 import { RpcCodes, rpcCodeFor } from '../pipeline/codes.js';
 import type { Decision, Invocation, Listed, RequestContext, SessionView } from '../pipeline/types.js';
 import { failure, type Outcome, type RpcError, type Upstream } from './upstream.js';
-import type { GatewayCore } from './core.js';
+import { AuditUnavailableError, type GatewayCore } from './core.js';
 
 type Id = string | number;
 type Params = Record<string, unknown>;
@@ -158,6 +158,10 @@ export class Session implements SessionView {
           return await this.#reply(req.id, { error: { code: RpcCodes.METHOD_NOT_FOUND, message: `Method not found: ${req.method} is not a method this gateway relays` } });
       }
     } catch (error) {
+      if (error instanceof AuditUnavailableError) {
+        this.core.log.error({ err: error.message, session: this.id, method: req.method }, 'audit log unavailable; withholding the answer');
+        return await this.#reply(req.id, failure('AUDIT_UNAVAILABLE', `the audit log could not be written (${error.message}), so the answer is withheld; the operator must check the data directory`));
+      }
       // An unexpected fault anywhere above must not leave the client hanging nor let the call through.
       this.core.log.error({ err: error, session: this.id, method: req.method }, 'request failed inside the gateway');
       await this.core.audit({ type: 'error', session: this.id, identity: this.identity.name, method: req.method, code: 'GUARD_ERROR', reason: (error as Error).message }).catch(() => {});
@@ -330,6 +334,8 @@ export class Session implements SessionView {
     // The call record need not be awaited: the result record below is written
     // after it in the same chain, and the client waits for that one.
     const logged = this.core.audit({ ...base, decision: 'allow', code: 'ALLOWED', reason: decision.reason, guard: decision.guard, detail: trailDetail });
+    // Awaited below; this only keeps an early failure from counting as unhandled meanwhile.
+    logged.catch(() => {});
     const started = performance.now();
     const answer = await this.#relay(ctx, id, upstream, ctx.method, upstreamParams);
     const ms = Math.round((performance.now() - started) * 1000) / 1000;
