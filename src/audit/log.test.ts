@@ -88,6 +88,29 @@ describe('hash chain: records cannot be silently altered, dropped or reordered',
     assert.equal(rec.hash, hash);
   });
 
+  test('the writer\'s hash agrees with the canonicalize package on awkward content (no false tamper alarms)', async () => {
+    const awkward: unknown[] = [
+      { z: 1, a: { y: [3, { d: 1, c: 2 }], b: null } }, // unsorted keys, nested in arrays
+      { '10': 'x', '9': 'y', '01': 'z', b: 1, a: 2 }, // array-index keys: JS enumerates them out of insertion order
+      { '\u20ac': 1, '\ud83d\ude00': 2, '\r': 3, 'ö': 4, A: 5, a: 6, '': 7 }, // RFC 8785 sorts by UTF-16 code units
+      { n: [1e21, 1e-7, 0.1, -0, 333333333.33333329, 4.5, 2 ** 53 + 2, -1.5e300] }, // ES number formatting
+      [{ b: 1, a: 1 }, 'str', true, null],
+    ];
+    const log = await AuditLog.open({ dir });
+    const written: AuditRecord[] = [];
+    for (const args of awkward) written.push(await log.append({ type: 'call', args }));
+    written.push(await log.append({ type: 'result', detail: { y: 1, x: [{ b: 0, a: 0 }] }, result: { sha256: 'ab', bytes: 3, isError: false } }));
+    written.push(await log.append({ type: 'result', detail: { y: 1, x: { '2': 0, '1': 0 } } }));
+    await log.close();
+    const onDisk = await readRecords();
+    onDisk.forEach((r, i) => {
+      const { hash, ...rest } = r;
+      assert.equal(createHash('sha256').update(canonicalize(rest)).digest('hex'), hash, `record ${i + 1}`);
+      assert.equal(written[i].hash, hash);
+    });
+    assert.equal((await verifyAuditLog(file)).ok, true);
+  });
+
   test('close and reopen continues the chain instead of starting a second one', async () => {
     let log = await AuditLog.open({ dir });
     for (let i = 1; i <= 3; i++) await log.append(ev(i));

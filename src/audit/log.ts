@@ -166,10 +166,7 @@ export class AuditLog {
       while (this.queue.length > 0) {
         const batch = this.takeBatch();
         try {
-          await this.store.appendBatch(
-            batch.map((p) => p.line),
-            this.durable,
-          );
+          await this.store.appendBatch(batch.map((p) => p.line), this.durable);
         } catch (err) {
           this.fail(err, batch);
           return;

@@ -5,7 +5,7 @@
  */
 import * as crypto from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
-import { redactSecretFields } from './redact.js';
+import { redactForRecord } from './redact.js';
 import type { AuditEvent, AuditRecord } from './types.js';
 
 // canonicalize is CommonJS whose typings say `export default`; under NodeNext
@@ -31,16 +31,9 @@ const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const STRING_FIELDS = ['type', 'session', 'identity', 'server', 'tool', 'method', 'decision', 'code', 'reason', 'guard'] as const;
 const DECISIONS = new Set(['allow', 'deny', 'hold']);
 
-/**
- * Every top-level key a v1 record written by AuditLog can have, in the order
- * they appear on disk: chain position first, then the event, then the hash,
- * which reads naturally in a SIEM or a terminal.
- */
-const DISPLAY_ORDER = ['v', 'seq', 'ts', 'prev', ...STRING_FIELDS, 'args', 'result', 'detail'] as const;
-type FieldName = (typeof DISPLAY_ORDER)[number];
-/** The same keys in RFC 8785 order (UTF-16 code unit order, which is what Array#sort does). */
-const CANONICAL_ORDER = [...DISPLAY_ORDER].sort();
-const KEY_PREFIX = Object.fromEntries(DISPLAY_ORDER.map((k) => [k, JSON.stringify(k) + ':'])) as Record<FieldName, string>;
+/** Every top-level key a v1 record written by AuditLog can have, except `hash`. */
+const RECORD_FIELDS = ['v', 'seq', 'ts', 'prev', ...STRING_FIELDS, 'args', 'result', 'detail'] as const;
+const CANONICAL_ORDER = [...RECORD_FIELDS].sort();
 
 /**
  * The hash covers the RFC 8785 canonical form, not the bytes on disk, so it
@@ -58,78 +51,64 @@ export function computeRecordHash(withoutHash: Record<string, unknown>): string 
  * fields are copied, so a caller (or an attacker-influenced object) cannot
  * smuggle in its own `seq`, `prev` or `hash`. Throws TypeError on an invalid event.
  *
- * Produces exactly what `computeRecordHash` and `JSON.stringify` would give for
- * the record, but faster: the top-level key set is fixed, so the canonical form
- * is assembled in a precomputed key order from per-field pieces, and the line
- * reuses the same pieces, leaving `canonicalize` only the nested values
- * (args/detail/result). Append throughput is bounded by this function's CPU
- * cost. The verifier uses the generic path, and every test that verifies a
- * written log checks the two agree.
+ * The hash is exactly what `computeRecordHash` gives for the record, but
+ * usually computed faster (append throughput is bounded by this function's
+ * CPU cost): see the canonicalSafe path below. The verifier always uses the
+ * generic path, and every test that verifies a written log checks the two agree.
  */
 export function buildRecord(event: AuditEvent, seq: number, prev: string, ts: string): { record: AuditRecord; line: string } {
   if (event === null || typeof event !== 'object') throw new TypeError('audit event must be an object');
   if (typeof event.type !== 'string' || event.type === '') throw new TypeError('audit event needs a non-empty string "type"');
 
+  // Insertion order is the order on disk: chain position first, then the
+  // event, then the hash, which reads naturally in a SIEM or a terminal.
   const rec: Record<string, unknown> = { v: FORMAT_VERSION, seq, ts, prev };
-  // JSON text of each present field: [as in the line, as in the canonical form].
-  const parts: Partial<Record<FieldName, [string, string]>> = {};
-  const same = (json: string): [string, string] => [json, json];
-  parts.v = same(String(FORMAT_VERSION));
-  parts.seq = same(String(seq));
-  parts.ts = same(JSON.stringify(ts));
-  parts.prev = same(JSON.stringify(prev));
-
   for (const f of STRING_FIELDS) {
     const val = event[f];
     if (val === undefined) continue;
     if (typeof val !== 'string') throw new TypeError(`audit event field "${f}" must be a string`);
     rec[f] = val;
-    parts[f] = same(JSON.stringify(val));
   }
   if (event.decision !== undefined && !DECISIONS.has(event.decision)) {
     throw new TypeError(`audit event "decision" must be allow, deny or hold, not ${JSON.stringify(event.decision)}`);
   }
+  // Stays true while every value's JSON.stringify is already canonical.
+  let canonicalSafe = true;
   if (event.args !== undefined) {
-    const args = redactSecretFields(event.args);
-    rec.args = args;
-    parts.args = [JSON.stringify(args), canonicalize(args)!];
+    const r = redactForRecord(event.args);
+    rec.args = r.value;
+    canonicalSafe &&= r.canonical;
   }
   if (event.result !== undefined) {
     const r = event.result;
     if (r === null || typeof r !== 'object' || !Number.isFinite(r.bytes) || typeof r.sha256 !== 'string' || typeof r.isError !== 'boolean') {
       throw new TypeError('audit event "result" must be { bytes: number, sha256: string, isError: boolean }');
     }
-    const result = { bytes: r.bytes, sha256: r.sha256, isError: r.isError };
-    rec.result = result;
-    parts.result = [JSON.stringify(result), canonicalize(result)!];
+    rec.result = { bytes: r.bytes, isError: r.isError, sha256: r.sha256 }; // keys in canonical order
   }
   if (event.detail !== undefined) {
-    const detail = redactSecretFields(event.detail);
-    rec.detail = detail;
-    parts.detail = [JSON.stringify(detail), canonicalize(detail)!];
+    const r = redactForRecord(event.detail);
+    rec.detail = r.value;
+    canonicalSafe &&= r.canonical;
   }
 
-  let canonical = '{';
-  for (const k of CANONICAL_ORDER) {
-    const p = parts[k];
-    if (p === undefined) continue;
-    if (canonical.length > 1) canonical += ',';
-    canonical += KEY_PREFIX[k] + p[1];
+  let canonical: string;
+  if (canonicalSafe) {
+    // Same members, inserted in canonical key order; nested objects are
+    // already key-sorted by redactForRecord, so one native JSON.stringify
+    // yields the RFC 8785 text (strings and numbers serialise identically).
+    const sorted: Record<string, unknown> = {};
+    for (const k of CANONICAL_ORDER) if (rec[k] !== undefined) sorted[k] = rec[k];
+    canonical = JSON.stringify(sorted);
+  } else {
+    canonical = canonicalize(rec)!;
   }
-  canonical += '}';
   const hash = sha256hex(canonical);
   rec.hash = hash;
 
   // JSON.stringify escapes every control character, including newlines, so a
   // record is always exactly one line whatever strings the event contains.
-  let line = '{';
-  for (const k of DISPLAY_ORDER) {
-    const p = parts[k];
-    if (p === undefined) continue;
-    if (line.length > 1) line += ',';
-    line += KEY_PREFIX[k] + p[0];
-  }
-  line += ',"hash":"' + hash + '"}';
+  const line = JSON.stringify(rec);
   return { record: rec as unknown as AuditRecord, line };
 }
 

@@ -20,7 +20,7 @@ const SECRET_KEYS = [
 const BENIGN_KEYS = [
   'max_tokens', 'maxTokens', 'tokens_used', 'token_count', 'input_tokens', 'tokenizer',
   'path', 'query', 'username', 'user', 'author', 'key', 'keys', 'session', 'sessionId', 'cursor',
-  'content', 'description', 'authorizationUrl', 'cookiePolicy', 'cwd', 'options', 'shopping_cart',
+  'content', 'description', 'authorizationUrl', 'cookiePolicy', 'cwd', 'options', 'shopping_cart', 'footprint',
 ];
 
 describe('redaction: secrets passed as tool arguments must never reach the audit log', () => {

@@ -17,7 +17,7 @@ export const MAX_REDACT_DEPTH = 32;
 // Key names are compared after lower-casing and dropping '-' and '_', so
 // `Client_Secret`, `client-secret` and `clientSecret` all read `clientsecret`.
 
-/** Secret wherever they appear in the key (`newPassword`, `passwordHash`, `awsSecretAccessKey`). */
+/** Secret wherever it appears in the key (`newPassword`, `passwordHash`, `awsSecretAccessKey`). */
 const SECRET_SUBSTRINGS = [
   'password',
   'passwd',
@@ -37,7 +37,7 @@ const SECRET_SUBSTRINGS = [
  */
 const SECRET_SUFFIXES = ['token', 'authorization', 'cookie'];
 
-/** Too short or too generic to match inside other words (`pwd` vs `cwd`-like names). */
+/** Too short to match inside other words without false hits (`otp` in `footprint`). */
 const SECRET_EXACT = new Set(['pwd', 'otp', 'totp']);
 
 /** True if a key of this name holds a secret and its value must not be logged. */
@@ -48,13 +48,16 @@ export function isSecretKey(key: string): boolean {
     // Argument key names repeat endlessly (path, content, query...), so
     // remember verdicts; the bound keeps attacker-chosen key names from
     // growing the cache without limit.
-    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
-    keyCache.set(key, known);
+    if (key.length <= KEY_CACHE_MAX_KEY_LENGTH) {
+      if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+      keyCache.set(key, known);
+    }
   }
   return known;
 }
 
 const KEY_CACHE_MAX = 4096;
+const KEY_CACHE_MAX_KEY_LENGTH = 64;
 const keyCache = new Map<string, boolean>();
 
 function classifyKey(key: string): boolean {
@@ -80,11 +83,34 @@ function classifyKey(key: string): boolean {
  * than {@link MAX_REDACT_DEPTH} becomes "[TRUNCATED]".
  */
 export function redactSecretFields(value: unknown): unknown {
-  const out = copy(value, 0, new Set());
+  const out = copy(value, 0, { ancestors: new Set(), sortKeys: false, arrayIndexKey: false });
   return out === undefined ? null : out;
 }
 
-function copy(value: unknown, depth: number, ancestors: Set<object>): unknown {
+/**
+ * {@link redactSecretFields}, with object keys in RFC 8785 order (UTF-16 code
+ * units, which is what Array#sort does). The copy's JSON.stringify is then
+ * already its canonical form, letting the writer hash it with one native call,
+ * unless `canonical` is false: an array-index key like "10" is enumerated by
+ * JavaScript in numeric order, before other keys, whatever the insertion order.
+ */
+export function redactForRecord(value: unknown): { value: unknown; canonical: boolean } {
+  const ctx: CopyContext = { ancestors: new Set(), sortKeys: true, arrayIndexKey: false };
+  const out = copy(value, 0, ctx);
+  return { value: out === undefined ? null : out, canonical: !ctx.arrayIndexKey };
+}
+
+interface CopyContext {
+  /** Objects on the path from the root, for cycle detection. */
+  ancestors: Set<object>;
+  sortKeys: boolean;
+  /** Set when a key that JavaScript enumerates out of insertion order was copied. */
+  arrayIndexKey: boolean;
+}
+
+const ARRAY_INDEX_LIKE = /^\d+$/;
+
+function copy(value: unknown, depth: number, ctx: CopyContext): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -109,26 +135,29 @@ function copy(value: unknown, depth: number, ancestors: Set<object>): unknown {
     } catch {
       return '[UNSERIALIZABLE]';
     }
-    if (converted === null || typeof converted !== 'object') return copy(converted, depth, ancestors);
+    if (converted === null || typeof converted !== 'object') return copy(converted, depth, ctx);
     obj = converted;
   }
 
   if (depth >= MAX_REDACT_DEPTH) return TRUNCATED;
   // Only ancestors count as a cycle: the same object reached twice through
   // different paths is legitimate shared data and is copied both times.
+  const { ancestors } = ctx;
   if (ancestors.has(obj)) return CIRCULAR;
   ancestors.add(obj);
   try {
     if (Array.isArray(obj)) {
       const arr: unknown[] = new Array(obj.length);
       for (let i = 0; i < obj.length; i++) {
-        const v = copy(obj[i], depth + 1, ancestors);
+        const v = copy(obj[i], depth + 1, ctx);
         arr[i] = v === undefined ? null : v;
       }
       return arr;
     }
     const result: Record<string, unknown> = {};
-    for (const key of Object.keys(obj)) {
+    const keys = Object.keys(obj);
+    if (ctx.sortKeys) keys.sort();
+    for (const key of keys) {
       let v: unknown;
       if (isSecretKey(key)) {
         v = REDACTED;
@@ -139,9 +168,10 @@ function copy(value: unknown, depth: number, ancestors: Set<object>): unknown {
         } catch {
           raw = '[UNSERIALIZABLE]'; // a throwing getter must not take the audit path down
         }
-        v = copy(raw, depth + 1, ancestors);
+        v = copy(raw, depth + 1, ctx);
       }
       if (v === undefined) continue;
+      if (ctx.sortKeys && !ctx.arrayIndexKey && ARRAY_INDEX_LIKE.test(key)) ctx.arrayIndexKey = true;
       if (key === '__proto__') {
         // Assignment would set the copy's prototype instead of copying an own
         // "__proto__" key (JSON.parse makes those), so define it explicitly.

@@ -67,6 +67,12 @@ export interface AuditStore {
   readonly location: string;
 }
 
+/**
+ * Outcome of verifyAuditLog. On failure, `seq` is the first chain position
+ * that is wrong (the record that should be there), `line` the 1-based line
+ * where that was detected, and `reason` a sentence for a human. Both numbers
+ * are 0 when the log could not be found or opened at all.
+ */
 export type AuditVerifyResult =
   | { ok: true; count: number; lastHash: string }
   | { ok: false; seq: number; line: number; reason: string };
