@@ -7,7 +7,9 @@
  *   await client.connect(await gateway.connect(agent));
  */
 export { Gateway, type GatewayOptions } from './gateway/gateway.js';
-export type { ApprovalBroker, ApprovalRequest, ApprovalAnswer } from './gateway/core.js';
+export type { ApprovalBroker, ApprovalRequest, ApprovalAnswer, ApprovalRefusal, HeldCall } from './gateway/core.js';
+export { ApprovalsBroker, approvalDesk, withRisk, issueApproverToken, ApprovalError, APPROVAL_META_KEY } from './approvals/index.js';
+export type { ApprovalDesk, ApprovalView, Approver, RiskAssessment, RiskAssessor, ApprovalTrigger, ApprovalBinding } from './approvals/index.js';
 export type { Session, SessionPrincipal } from './gateway/session.js';
 export { Identity, type IdentityOptions, type Access } from './policy/identity.js';
 export { defineConfig, parseConfig, loadConfigFile, ConfigError, type LoadedConfig, type ConfigProblem } from './config/load.js';
@@ -16,7 +18,11 @@ export { configJsonSchema } from './config/json-schema.js';
 export { Pipeline } from './pipeline/pipeline.js';
 export { allow, deny, hold, type Guard, type GuardEntry, type Decision, type Invocation, type Listed, type RequestContext, type ResultDecision } from './pipeline/types.js';
 export { ReasonCodes, type ReasonCode } from './pipeline/codes.js';
-export { defaultGuards, sessionExpiry, authorisation, argumentValidation, approval } from './guards/index.js';
+export { defaultGuards, sessionExpiry, authorisation, argumentValidation, approval, rateLimit, flowControl } from './guards/index.js';
+export { MemoryRateLimitStore, type RateLimitStore, type BucketSpec, type TakeResult } from './guards/rate-limit/index.js';
+export type { FlowConfig, FlowRuleConfig } from './guards/flow-control/index.js';
+export type { RateLimitsOptions, RateLimitOptions } from './policy/rate-limits.js';
+export { RiskModel, rateTool, collectInventory, buildInventory, renderInventory, type ToolRating, type Inventory, type RiskFormat } from './risk/index.js';
 export { AuditLog, verifyAuditLog, redactSecretFields, type AuditEvent, type AuditRecord, type AuditStore } from './audit/index.js';
 export { issueToken, loadOrCreateSigningKey, LocalJwtAuthenticator, AnonymousLoopbackAuthenticator, chainAuthenticators, type Authenticator } from './auth/index.js';
 export { startHttpGateway } from './serve/http.js';

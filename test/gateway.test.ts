@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -19,10 +19,17 @@ describe('gateway semantics with a recording upstream', () => {
 
   before(async () => {
     recordDir = await mkdtemp(join(tmpdir(), 'portcullis-rec-'));
+    // A gateway running as root runs sandboxes as an unprivileged uid, which must be able to write here.
+    await chmod(recordDir, 0o777);
     recordFile = join(recordDir, 'calls.jsonl');
     h = await startGateway(`
 servers:
-  up: { command: ${JSON.stringify(NODE)}, args: [${JSON.stringify(MISBEHAVING)}], env: { RECORD_FILE: ${JSON.stringify(recordFile)} }, timeout_seconds: 1 }
+  up:
+    command: ${JSON.stringify(NODE)}
+    args: [${JSON.stringify(MISBEHAVING)}]
+    env: { RECORD_FILE: ${JSON.stringify(recordFile)} }
+    timeout_seconds: 1
+    sandbox: { filesystem: { read_write: [${JSON.stringify(recordDir)}] } }
 identities:
   agent:
     allowed_tools: [up.echo, up.write_note, up.login, up.crash, up.hang, up.garbage, up.add_tools, up.slow_progress, up.structured, "late_*"]
@@ -86,12 +93,14 @@ identities:
     const client = await h.connect('agent');
     const before = (await recorded(recordFile)).length;
     const message = await refusal(client, 'up__write_note', { note: 'x' });
-    assert.match(message, /-32011.*APPROVAL_REQUIRED/);
+    // No elicitation capability: the call is queued for an out-of-band approver (see test/approvals.test.ts).
+    assert.match(message, /-32011.*APPROVAL_PENDING: held for approval as ap_/);
     assert.equal((await recorded(recordFile)).length, before, 'a held call reached the upstream');
     const records = await h.auditRecords();
     const held = records.filter((r) => r.tool === 'write_note');
     assert.equal(held.at(-1)?.decision, 'hold');
-    assert.equal(held.at(-1)?.code, 'APPROVAL_REQUIRED');
+    assert.equal(held.at(-1)?.code, 'APPROVAL_PENDING');
+    assert.ok(held.some((r) => r.type === 'approval' && r.code === 'APPROVAL_REQUIRED' && r.detail?.event === 'requested'), 'the approval request is audited with the rule that triggered it');
   });
 
   test('a session is refused once session_ttl_seconds has passed', async () => {
@@ -202,7 +211,7 @@ identities:
         names.push(...page.tools.map((t) => t.name));
         cursor = page.nextCursor;
       }
-      assert.equal(names.length, 29);
+      assert.equal(names.length, 30);
       assert.ok(names.includes('bulk_020') && names.includes('echo'));
       await assert.rejects(client.listTools({ cursor: 'not-a-cursor' }), /Invalid cursor/);
     } finally {
@@ -226,6 +235,25 @@ identities:
       const unknown = await client.callTool({ name: 'one__bulk_001', arguments: {} });
       assert.equal(unknown.isError, true);
       assert.match(textOf(unknown), /^UNKNOWN_TOOL: no configured server offers a tool named "one__bulk_001"/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('an upstream answer over the size limit fails its call at once, not at the timeout', async () => {
+    const h = await startGateway(`
+limits: { max_message_bytes: 16384 }
+servers:
+  up: { command: ${JSON.stringify(NODE)}, args: [${JSON.stringify(MISBEHAVING)}], timeout_seconds: 60 }
+identities:
+  agent: { allowed_tools: ["*"] }
+`);
+    try {
+      const client = await h.connect('agent');
+      const t0 = Date.now();
+      assert.match(await refusal(client, 'up__huge'), /MESSAGE_TOO_LARGE: the server's \d+-byte answer exceeds limits\.max_message_bytes \(16384\)/);
+      assert.ok(Date.now() - t0 < 5000, 'the call waited for the timeout');
+      assert.equal(textOf(await client.callTool({ name: 'up__echo', arguments: { text: 'next' } })), 'next');
     } finally {
       await h.close();
     }

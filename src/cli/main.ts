@@ -11,6 +11,8 @@ import { Gateway } from '../gateway/gateway.js';
 import { startHttpGateway } from '../serve/http.js';
 import { StdioServerTransport } from '../transports/stdio-server.js';
 import { VERSION } from '../version.js';
+import { registerApprovalsCommands } from './approvals.js';
+import { registerRiskCommand } from './risk.js';
 
 const DEFAULT_CONFIG = 'portcullis.yaml';
 const DEFAULT_DATA = 'portcullis-data';
@@ -135,6 +137,9 @@ config
   .action(() => {
     process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
   });
+
+registerApprovalsCommands(program);
+registerRiskCommand(program);
 
 function fail(message: string): never {
   process.stderr.write(`portcullis: ${message}\n`);

@@ -2,9 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { closest } from 'fastest-levenshtein';
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config, type ConfigInput } from './schema.js';
+import { configSchema, isStdioServer, type Config, type ConfigInput } from './schema.js';
 import { Identity } from '../policy/identity.js';
 import { isGlob, parseNamePattern } from '../policy/patterns.js';
+import { APPROVALS_CONFIG_KEYS, checkApprovalsConfig } from '../approvals/config.js';
+import { RISK_CONFIG_KEYS, checkRiskConfig } from '../risk/config.js';
+import { RATE_LIMIT_CONFIG_KEYS, rateLimitsOptions } from '../guards/rate-limit/config.js';
 
 export interface ConfigProblem {
   /** Dotted path with [index] for arrays: identities.support-agent-v1.allowed_tools[1] */
@@ -104,6 +107,7 @@ export function identityFromConfig(name: string, id: Config['identities'][string
     sessionTtlSeconds: id.session_ttl_seconds,
     requiresHumanApprovalOn: id.requires_human_approval_on,
     argumentConstraints: id.argument_constraints,
+    rateLimits: rateLimitsOptions(id.rate_limits),
   });
 }
 
@@ -115,6 +119,11 @@ const KNOWN_KEYS = [
   'command', 'args', 'env', 'cwd', 'prefix', 'timeout_seconds', 'url', 'headers',
   'allowed_tools', 'denied_tools', 'allowed_resources', 'denied_resources', 'allowed_prompts', 'denied_prompts',
   'session_ttl_seconds', 'requires_human_approval_on', 'argument_constraints', 'max_message_bytes', 'durability', 'audience', 'issuer',
+  'sandbox', 'filesystem', 'read_only', 'read_write', 'network', 'allow', 'memory_mb', 'cpu_seconds', 'processes', 'open_files', 'tmp_mb', 'stderr_kb',
+  'from_env', 'from_file',
+  ...APPROVALS_CONFIG_KEYS,
+  ...RISK_CONFIG_KEYS,
+  ...RATE_LIMIT_CONFIG_KEYS,
 ];
 
 /** Zod reports a union failure as one vague issue; pick the branch the user meant and report its issues instead. */
@@ -132,8 +141,21 @@ function flattenIssues(issues: z.core.$ZodIssue[], raw: unknown): { path: Path; 
         continue;
       }
     }
+    if (issue.code === 'invalid_union' && path.length > 0) {
+      // A nested union (sandbox, network, an env value): when exactly one branch
+      // got past the top-level type check, the user meant that one; report its issues.
+      const meant = issue.errors.filter((branch) => branch.some((e) => e.path.length > 0 || e.code === 'unrecognized_keys'));
+      if (meant.length === 1) {
+        out.push(...flattenIssues(meant[0].map((e) => ({ ...e, path: [...path, ...e.path] })) as z.core.$ZodIssue[], raw));
+        continue;
+      }
+    }
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
+        if (key === 'sandbox' && path[0] === 'servers' && path.length === 2) {
+          out.push({ path: [...path, key], message: 'remote (HTTP) servers are not sandboxed by the gateway (their egress is the network\'s to control); remove sandbox here' });
+          continue;
+        }
         const guess = closest(key, KNOWN_KEYS);
         out.push({ path: [...path, key], message: `unknown field "${key}"${guess && distanceOk(key, guess) ? ` — did you mean "${guess}"?` : ''}` });
       }
@@ -169,6 +191,22 @@ function checkMeaning(config: Config): { problems: Finding[]; warnings: Finding[
     }
   }
 
+  for (const [name, server] of Object.entries(config.servers)) {
+    if (!isStdioServer(server)) continue;
+    if (server.sandbox === 'none') {
+      if (config.mode === 'production') {
+        problems.push({ at: ['servers', name, 'sandbox'], message: 'production mode refuses unsandboxed stdio servers; remove sandbox: none and declare what the server needs (sandbox.filesystem, sandbox.network)' });
+      } else {
+        warnings.push({ at: ['servers', name, 'sandbox'], message: 'this server runs unsandboxed with the gateway\'s own privileges (development only; refused in production)' });
+      }
+      continue;
+    }
+    const { read_only, read_write } = server.sandbox.filesystem;
+    read_only.forEach((p, i) => {
+      if (read_write.includes(p)) problems.push({ at: ['servers', name, 'sandbox', 'filesystem', 'read_only', i], message: `"${p}" is also in read_write; list it once` });
+    });
+  }
+
   // Exposed names are <server><sep><tool>; names that could split two ways would let
   // one server's tool pass as another's.
   const prefixed = servers.filter((s) => config.servers[s].prefix);
@@ -201,6 +239,10 @@ function checkMeaning(config: Config): { problems: Finding[]; warnings: Finding[
       const problem = checkNamePattern(key, servers, sep);
       if (problem) problems.push({ at: ['identities', name, 'argument_constraints', key], message: problem });
     }
+    for (const key of Object.keys(id.rate_limits?.per_tool ?? {})) {
+      const problem = checkNamePattern(key, servers, sep);
+      if (problem) problems.push({ at: ['identities', name, 'rate_limits', 'per_tool', key], message: problem });
+    }
     id.requires_human_approval_on.forEach((source, i) => {
       const p = parseNamePattern(source);
       const covered = id.allowed_tools.some((a) => a === source || (p.server !== null && !isGlob(p.name) && parseNamePattern(a).matches(p.server, p.name)));
@@ -209,6 +251,10 @@ function checkMeaning(config: Config): { problems: Finding[]; warnings: Finding[
       }
     });
   }
+  const approvals = checkApprovalsConfig(config);
+  problems.push(...approvals.problems);
+  warnings.push(...approvals.warnings);
+  problems.push(...checkRiskConfig(config, (p) => checkNamePattern(p, servers, sep)).problems);
   return { problems, warnings };
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { AuditEvent } from '../audit/index.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
+import type { ReasonCode } from '../pipeline/codes.js';
 import type { CatalogTool, Decision, Invocation } from '../pipeline/types.js';
 import type { ToolCatalog } from './catalog.js';
 import type { Naming } from './naming.js';
@@ -22,20 +23,45 @@ export interface GatewayCore {
   findTool(exposedName: string): Promise<CatalogTool | undefined>;
   capabilities(): ServerCapabilities;
   serverIdentity(): { serverInfo: Implementation; instructions?: string };
-  approve(session: Session, invocation: Invocation, hold: Decision): Promise<ApprovalAnswer>;
+  approve(session: Session, invocation: Invocation, hold: Decision, call?: HeldCall): Promise<ApprovalAnswer>;
   sessionClosed(session: Session): void;
+  /** Whether any open session is subscribed to the URI. */
+  isSubscribed(uri: string): boolean;
+  /** Ends the shared upstream subscription once no session wants it. */
+  unsubscribeUpstream(uri: string): Promise<void>;
 }
 
 export interface ApprovalRequest {
   session: Session;
   invocation: Invocation;
   hold: Decision;
+  /** The client request the held call arrived in (for elicitation, progress and the approval id in _meta). */
+  call?: HeldCall;
+}
+
+/** The client request behind a held call. */
+export interface HeldCall {
+  requestId: string | number;
+  /** The request's `_meta` (progressToken, portcullis/approval). */
+  meta?: Record<string, unknown>;
+  /** Aborted when the client cancels the call or the session ends: nothing may run after that. */
+  signal?: AbortSignal;
 }
 
 export interface ApprovalAnswer {
   approved: boolean;
   /** Who decided and how, for the audit record. */
   detail: Record<string, unknown>;
+  /** When not approved: the refusal the agent gets instead of the hold's (e.g. APPROVAL_PENDING with the approval id). */
+  refusal?: ApprovalRefusal;
+}
+
+export interface ApprovalRefusal {
+  verdict: 'hold' | 'deny';
+  code: ReasonCode;
+  reason: string;
+  /** Extra fields for the JSON-RPC error's data (e.g. approvalId). */
+  data?: Record<string, unknown>;
 }
 
 /**
@@ -45,6 +71,7 @@ export interface ApprovalAnswer {
  */
 export interface ApprovalBroker {
   decide(request: ApprovalRequest): Promise<ApprovalAnswer>;
+  close?(): Promise<void>;
 }
 
 /** Nothing is released that was not recorded: a failed audit write withholds the answer. */

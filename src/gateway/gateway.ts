@@ -3,20 +3,25 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Implementation, JSONRPCNotification, JSONRPCRequest, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
 import pino, { type Logger } from 'pino';
 import { AuditLog, type AuditEvent } from '../audit/index.js';
-import type { Config } from '../config/schema.js';
+import { isStdioServer, type Config } from '../config/schema.js';
 import { defaultGuards } from '../guards/index.js';
 import { Identity } from '../policy/identity.js';
 import { isGlob } from '../policy/patterns.js';
 import { Pipeline } from '../pipeline/pipeline.js';
+import { RpcCodes } from '../pipeline/codes.js';
 import type { CatalogTool, Decision, Guard, GuardEntry, Invocation } from '../pipeline/types.js';
+import { SandboxManager, type SandboxBackend } from '../sandbox/index.js';
 import type { ProcessSpec } from '../transports/stdio-process.js';
 import { VERSION } from '../version.js';
 import { ToolCatalog } from './catalog.js';
-import { AuditUnavailableError, type ApprovalAnswer, type ApprovalBroker, type GatewayCore } from './core.js';
+import { AuditUnavailableError, type ApprovalAnswer, type ApprovalBroker, type GatewayCore, type HeldCall } from './core.js';
+import { ApprovalsBroker } from '../approvals/broker.js';
+import type { RiskAssessor } from '../approvals/types.js';
+import { riskAssessor } from '../risk/model.js';
 import { Naming } from './naming.js';
 import { ResourceRouter } from './resources.js';
 import { Session, type SessionPrincipal } from './session.js';
-import { failure, Upstream, type Outcome, type RequestOwner, type UpstreamEvent } from './upstream.js';
+import { failure, Upstream, type LaunchPlan, type Outcome, type RequestOwner, type UpstreamEvent } from './upstream.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -24,10 +29,18 @@ export interface GatewayOptions {
   dataDir: string;
   /** The guard chain; defaults to every control this build has. [] makes a pure relay. */
   guards?: readonly (Guard | GuardEntry)[];
+  /** Where held calls go; defaults to the ApprovalsBroker configured by `approvals:` (elicitation and the persisted queue). */
   approvals?: ApprovalBroker;
+  /** Fills the risk rating shown to approvers for holds that carry none (the risk module's seam). */
+  assessRisk?: RiskAssessor;
   logger?: Logger;
-  /** Rewrites how stdio servers are launched (the sandbox's seam). */
+  /** Rewrites the final launch command of stdio servers (applied after the sandbox has wrapped it). */
   launch?: (spec: ProcessSpec) => ProcessSpec;
+  /**
+   * The sandbox backend for stdio servers not set to `sandbox: none`; default
+   * bubblewrap. Another backend (containers, WASM) plugs in here.
+   */
+  sandbox?: SandboxBackend;
   /** Use an already open audit log instead of opening one in dataDir. */
   auditLog?: AuditLog;
 }
@@ -51,16 +64,21 @@ export class Gateway implements GatewayCore {
   readonly #lastRefresh = new Map<string, number>();
   #auditLog?: AuditLog;
   #closed = false;
+  /** The approval broker held calls go to (see approvalDesk() for out-of-band approving). */
+  readonly approvals: ApprovalBroker;
 
   private constructor(
     readonly config: Config,
     private readonly options: GatewayOptions,
   ) {
     this.log = options.logger ?? pino({ level: 'silent' });
-    this.pipeline = new Pipeline(options.guards ?? defaultGuards());
+    this.pipeline = new Pipeline(options.guards ?? defaultGuards(config));
     this.naming = new Naming(config);
     this.catalog = new ToolCatalog(this.naming);
     this.resources = new ResourceRouter(() => [...this.#upstreams.values()]);
+    this.approvals =
+      options.approvals ??
+      new ApprovalsBroker({ config: config.approvals, dataDir: options.dataDir, audit: (e) => this.audit(e), log: this.log, assessRisk: options.assessRisk ?? riskAssessor(config), isIdentity: (n) => n in config.identities });
   }
 
   /** Opens the audit log and connects every configured server; rejects with what to fix. */
@@ -69,8 +87,16 @@ export class Gateway implements GatewayCore {
     gw.#auditLog = options.auditLog ?? (await AuditLog.open({ dir: options.dataDir, durability: options.config.audit.durability }));
     try {
       await gw.audit({ type: 'gateway.start', detail: { version: VERSION, mode: options.config.mode, servers: Object.keys(options.config.servers), guards: gw.pipeline.guards.map((g) => `${g.guard.name}${g.mode === 'shadow' ? ' (shadow)' : ''}`) } });
+      // Fails closed here, before any server runs, if a sandboxed server cannot be sandboxed.
+      const sandboxes = await SandboxManager.create({ config: options.config, dataDir: options.dataDir, audit: (e) => gw.audit(e), log: gw.log, backend: options.sandbox });
       for (const [name, server] of Object.entries(options.config.servers)) {
-        gw.#upstreams.set(name, new Upstream(name, server, { maxMessageBytes: options.config.limits.max_message_bytes, hooks: gw.#hooks(), launch: options.launch }));
+        let launch: ((spec: ProcessSpec) => Promise<LaunchPlan>) | undefined;
+        if (isStdioServer(server)) {
+          const sandboxed = sandboxes.launcher(name, server);
+          const custom = options.launch;
+          launch = custom ? async (spec) => { const plan = await sandboxed(spec); return { ...plan, spec: custom(plan.spec) }; } : sandboxed;
+        }
+        gw.#upstreams.set(name, new Upstream(name, server, { maxMessageBytes: options.config.limits.max_message_bytes, hooks: gw.#hooks(), launch }));
       }
       await Promise.all([...gw.#upstreams.values()].map((u) => u.start()));
       await Promise.all([...gw.#upstreams.values()].map((u) => gw.#refreshTools(u)));
@@ -111,6 +137,7 @@ export class Gateway implements GatewayCore {
     this.#closed = true;
     await Promise.all([...this.#sessions.values()].map((s) => s.close('gateway shutting down')));
     await Promise.all([...this.#upstreams.values()].map((u) => u.close()));
+    await this.approvals.close?.().catch(() => {});
     if (this.#auditLog) {
       await this.audit({ type: 'gateway.stop' }).catch(() => {});
       if (!this.options.auditLog) await this.#auditLog.close();
@@ -179,12 +206,9 @@ export class Gateway implements GatewayCore {
     return { serverInfo: { name: 'portcullis', version: VERSION }, instructions: parts.length > 0 ? parts.join('\n\n') : undefined };
   }
 
-  async approve(session: Session, invocation: Invocation, hold: Decision): Promise<ApprovalAnswer> {
-    if (!this.options.approvals) {
-      return { approved: false, detail: { channel: 'none', outcome: 'refused: no approval channel is configured, so held calls are never executed' } };
-    }
+  async approve(session: Session, invocation: Invocation, hold: Decision, call?: HeldCall): Promise<ApprovalAnswer> {
     try {
-      return await this.options.approvals.decide({ session, invocation, hold });
+      return await this.approvals.decide({ session, invocation, hold, call });
     } catch (error) {
       return { approved: false, detail: { channel: 'error', outcome: `refused: approval channel failed (${(error as Error).message})` } };
     }
@@ -192,6 +216,17 @@ export class Gateway implements GatewayCore {
 
   sessionClosed(session: Session): void {
     this.#sessions.delete(session.id);
+  }
+
+  isSubscribed(uri: string): boolean {
+    for (const s of this.#sessions.values()) if (s.subscriptions.has(uri)) return true;
+    return false;
+  }
+
+  async unsubscribeUpstream(uri: string): Promise<void> {
+    const server = await this.resources.ownerOf(uri);
+    const upstream = server === undefined ? undefined : this.#upstreams.get(server);
+    if (upstream?.ready) await upstream.request('resources/unsubscribe', { uri }).outcome;
   }
 
   // ---- upstream events -----------------------------------------------------
@@ -234,6 +269,10 @@ export class Gateway implements GatewayCore {
   }
 
   async #onUpstreamRequest(u: Upstream, r: JSONRPCRequest, owner: RequestOwner | undefined): Promise<Outcome> {
+    if (r.method === 'roots/list') {
+      // The gateway never declares roots upstream: one shared connection cannot carry each client's roots.
+      return { error: { code: RpcCodes.METHOD_NOT_FOUND, message: `roots/list is not offered: Portcullis shares one connection to server "${u.name}" among all sessions, so client roots are not relayed; configure the server's directories in its args` } };
+    }
     const session = owner && this.#sessions.get(owner.sessionId);
     if (!session) {
       const reason = `server "${u.name}" sent ${r.method} while ${u.owners().length} sessions had calls in flight; it cannot be attributed to one client, so it is refused`;

@@ -14,7 +14,8 @@ import type { Identity } from '../policy/identity.js';
 import { RpcCodes, rpcCodeFor } from '../pipeline/codes.js';
 import type { Decision, Invocation, Listed, RequestContext, SessionView } from '../pipeline/types.js';
 import { failure, type Outcome, type RpcError, type Upstream } from './upstream.js';
-import { AuditUnavailableError, type GatewayCore } from './core.js';
+import { AuditUnavailableError, type ApprovalAnswer, type GatewayCore } from './core.js';
+import { APPROVAL_META_KEY } from '../approvals/types.js';
 
 type Id = string | number;
 type Params = Record<string, unknown>;
@@ -55,8 +56,14 @@ export class Session implements SessionView {
   /** Client request id → the upstream request serving it, for cancellation. */
   #inFlight = new Map<Id, { upstream: Upstream; upstreamId: number }>();
   /** Server→client requests we forwarded, waiting for the client's answer. */
-  #toClient = new Map<string, { resolve(o: Outcome): void; upstream: Upstream; upstreamRequestId: Id }>();
+  #toClient = new Map<string, { resolve(o: Outcome): void; upstream?: Upstream; upstreamRequestId?: Id }>();
   #nextToClientId = 1;
+  /** RequestContext.callId: numbers this session's requests, so audit records can name "call 7". */
+  #nextCallId = 1;
+  /** Held calls waiting for a human, by client request id: aborted on cancel or close. */
+  #holds = new Map<Id, AbortController>();
+  /** Requests the client cancelled while they were in flight; they get no response. */
+  #cancelled = new Set<Id>();
   readonly subscriptions = new Set<string>();
 
   constructor(
@@ -88,7 +95,9 @@ export class Session implements SessionView {
     this.#closed = true;
     for (const [, f] of this.#inFlight) f.upstream.cancel(f.upstreamId, `client session ended: ${reason}`);
     for (const [, p] of this.#toClient) p.resolve(failure('UPSTREAM_UNAVAILABLE', 'the client session ended before answering'));
+    for (const [, h] of this.#holds) h.abort();
     this.core.sessionClosed(this);
+    for (const uri of this.subscriptions) if (!this.core.isSubscribed(uri)) void this.core.unsubscribeUpstream(uri);
     await this.core.audit({ type: 'session.end', session: this.id, identity: this.identity.name, reason }).catch(() => {});
     await this.transport.close().catch(() => {});
   }
@@ -112,15 +121,19 @@ export class Session implements SessionView {
     switch (n.method) {
       case 'notifications/cancelled': {
         const requestId = (n.params as { requestId?: Id } | undefined)?.requestId;
-        const f = requestId === undefined ? undefined : this.#inFlight.get(requestId);
+        if (requestId === undefined) return;
+        const f = this.#inFlight.get(requestId);
+        const held = this.#holds.get(requestId);
+        // The spec says a cancelled request gets no response; remember it so none is sent.
+        if (f || held) this.#cancelled.add(requestId);
         if (f) f.upstream.cancel(f.upstreamId, String((n.params as { reason?: unknown }).reason ?? 'cancelled by the client'));
+        held?.abort();
         return;
       }
-      case 'notifications/roots/list_changed':
-        for (const u of this.core.readyUpstreams()) void u.notify(n.method, n.params as Params | undefined);
-        return;
       default:
-        return; // initialized and client-side progress need no relay with shared upstreams
+        // initialized and client-side progress need no relay. Roots are not relayed:
+        // an upstream is shared, so one client's roots would redefine the server for all.
+        return;
     }
   }
 
@@ -151,9 +164,10 @@ export class Session implements SessionView {
           return await this.#reply(req.id, await this.#subscription(ctx, req.id, req.method, params));
         case 'completion/complete':
           return await this.#reply(req.id, await this.#complete(ctx, req.id, params));
-        case 'logging/setLevel':
-          for (const u of this.core.readyUpstreams()) if (u.info?.capabilities.logging) await u.request('logging/setLevel', params).outcome;
-          return await this.#reply(req.id, { result: {} });
+        case 'logging/setLevel': {
+          const answers = await Promise.all(this.core.readyUpstreams().filter((u) => u.info?.capabilities.logging).map((u) => u.request('logging/setLevel', params).outcome));
+          return await this.#reply(req.id, answers.find((a) => 'error' in a) ?? { result: {} });
+        }
         default:
           return await this.#reply(req.id, { error: { code: RpcCodes.METHOD_NOT_FOUND, message: `Method not found: ${req.method} is not a method this gateway relays` } });
       }
@@ -182,7 +196,13 @@ export class Session implements SessionView {
   }
 
   #context(method: string): RequestContext {
-    return { session: this, method, now: Date.now() };
+    return {
+      session: this,
+      method,
+      now: Date.now(),
+      callId: String(this.#nextCallId++),
+      record: (event) => void this.core.audit({ session: this.id, identity: this.identity.name, ...event }).catch(() => {}),
+    };
   }
 
   // ---- lists ---------------------------------------------------------------
@@ -259,7 +279,10 @@ export class Session implements SessionView {
       return { result: { content: [{ type: 'text', text: `UNKNOWN_TOOL: ${reason}` }], isError: true } };
     }
     const invocation: Invocation = { kind: 'tool', server: tool.server, name: tool.name, exposedName: exposed, arguments: args, tool };
-    return this.#invoke(ctx, id, invocation, { ...params, name: tool.name });
+    // The gateway does not offer tasks, so task metadata is ignored as the spec asks
+    // of such a receiver: a task run upstream would bypass the result guards.
+    const { task: _task, ...plain } = params;
+    return this.#invoke(ctx, id, invocation, { ...plain, name: tool.name });
   }
 
   async #readResource(ctx: RequestContext, id: Id, params: Params): Promise<Outcome> {
@@ -294,8 +317,12 @@ export class Session implements SessionView {
       await this.core.audit({ type: 'call', session: this.id, identity: this.identity.name, method, server, detail: { uri }, decision: 'deny', code: 'RESOURCE_NOT_ALLOWED', reason: access.reason });
       return failure('RESOURCE_NOT_ALLOWED', access.reason);
     }
+    // The upstream connection is shared: it subscribes on the first session's
+    // request and unsubscribes only when the last subscriber leaves.
+    const wasWatched = this.core.isSubscribed(uri);
     if (method === 'resources/subscribe') this.subscriptions.add(uri);
     else this.subscriptions.delete(uri);
+    if (wasWatched === this.core.isSubscribed(uri)) return { result: {} };
     return this.#relay(ctx, id, this.core.upstream(server)!, method, params);
   }
 
@@ -319,13 +346,32 @@ export class Session implements SessionView {
     const subject = subjectOf(invocation);
     const base: AuditEvent = { type: 'call', session: this.id, identity: this.identity.name, method: ctx.method, server: invocation.server, ...subject };
     const { decision, trail } = await this.core.pipeline.invoke(ctx, invocation);
-    const trailDetail = trail.length > 0 ? { trail: trail.map((d) => ({ guard: d.guard, verdict: d.verdict, code: d.code, ...(d.shadow ? { shadow: true } : {}) })) } : undefined;
+    const trailDetail = {
+      call: ctx.callId,
+      ...(trail.length > 0 ? { trail: trail.map((d) => ({ guard: d.guard, verdict: d.verdict, code: d.code, ...(d.shadow ? { shadow: true } : {}) })) } : {}),
+      // What the deciding guard found (e.g. the earlier call whose output a sink call carries).
+      ...(decision.verdict !== 'allow' && decision.detail ? { evidence: decision.detail } : {}),
+    };
+    let approval: Params | undefined;
     if (decision.verdict === 'hold') {
-      const approved = await this.core.approve(this, invocation, decision);
-      if (!approved.approved) {
-        await this.core.audit({ ...base, ...decisionFields(decision), detail: { ...trailDetail, approval: approved.detail } });
-        return refusal(decision);
+      // Held: nothing reaches the upstream unless the approval broker says yes for this exact call.
+      const held = new AbortController();
+      this.#holds.set(id, held);
+      let approved: ApprovalAnswer;
+      try {
+        approved = await this.core.approve(this, invocation, decision, { requestId: id, meta: upstreamParams._meta as Params | undefined, signal: held.signal });
+      } finally {
+        this.#holds.delete(id);
       }
+      if (!approved.approved || held.signal.aborted) {
+        const r = approved.approved ? { verdict: 'deny' as const, code: 'APPROVAL_DENIED' as const, reason: 'the client cancelled the call before it ran' } : approved.refusal;
+        const final: Decision = r ? { verdict: r.verdict, code: r.code, reason: r.reason, guard: decision.guard } : decision;
+        await this.core.audit({ ...base, ...decisionFields(final), detail: { ...trailDetail, approval: approved.detail } });
+        const out = refusal(final) as { error: RpcError };
+        return r && 'data' in r && r.data ? { error: { ...out.error, data: { ...(out.error.data as Params), ...r.data } } } : out;
+      }
+      approval = approved.detail;
+      upstreamParams = withoutApprovalMeta(upstreamParams);
     } else if (decision.verdict === 'deny') {
       await this.core.audit({ ...base, ...decisionFields(decision), detail: trailDetail });
       return refusal(decision);
@@ -333,19 +379,19 @@ export class Session implements SessionView {
     if (!upstream) return failure('UPSTREAM_UNAVAILABLE', `server "${invocation.server}" is not configured`);
     // The call record need not be awaited: the result record below is written
     // after it in the same chain, and the client waits for that one.
-    const logged = this.core.audit({ ...base, decision: 'allow', code: 'ALLOWED', reason: decision.reason, guard: decision.guard, detail: trailDetail });
+    const logged = this.core.audit({ ...base, decision: 'allow', code: 'ALLOWED', reason: decision.reason, guard: decision.guard, detail: approval ? { ...trailDetail, approval } : trailDetail });
     // Awaited below; this only keeps an early failure from counting as unhandled meanwhile.
     logged.catch(() => {});
     const started = performance.now();
     const answer = await this.#relay(ctx, id, upstream, ctx.method, upstreamParams);
     const ms = Math.round((performance.now() - started) * 1000) / 1000;
     if ('error' in answer) {
-      await Promise.all([logged, this.core.audit({ ...base, type: 'error', code: codeOf(answer.error), reason: answer.error.message, detail: { ms } })]);
+      await Promise.all([logged, this.core.audit({ ...base, type: 'error', code: codeOf(answer.error), reason: answer.error.message, detail: { call: ctx.callId, ms } })]);
       return answer;
     }
     const screened = await this.core.pipeline.result(ctx, invocation, answer.result);
     const final = screened.decision.verdict === 'allow' ? { result: screened.decision.result ?? answer.result } : refusal(screened.decision);
-    await Promise.all([logged, this.core.audit({ ...base, type: 'result', ...(screened.decision.verdict !== 'allow' ? decisionFields(screened.decision) : {}), result: digest(answer.result), detail: { ms } })]);
+    await Promise.all([logged, this.core.audit({ ...base, type: 'result', ...(screened.decision.verdict !== 'allow' ? decisionFields(screened.decision) : {}), result: digest(answer.result), detail: { call: ctx.callId, ms } })]);
     return final;
   }
 
@@ -378,6 +424,37 @@ export class Session implements SessionView {
     });
   }
 
+  /**
+   * The gateway's own elicitation/create to this client (the approval form),
+   * on the stream of request `relatedId`. Settles with the client's answer, or
+   * an error when the client lacks the capability, does not answer within
+   * timeoutMs, the signal aborts, or the session ends.
+   */
+  async elicit(params: Params, relatedId: Id | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Outcome> {
+    if (!this.clientCapabilities.elicitation) return failure('CLIENT_CAPABILITY_MISSING', 'the client did not declare the elicitation capability');
+    if (this.#closed) return failure('UPSTREAM_UNAVAILABLE', 'the client session has ended');
+    const gatewayId = `pc-${this.#nextToClientId++}`;
+    return new Promise<Outcome>((resolve) => {
+      let done = false;
+      const settle = (o: Outcome, cancel?: string) => {
+        if (done) return;
+        done = true;
+        this.#toClient.delete(gatewayId);
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        if (cancel) void this.#send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: gatewayId, reason: cancel } } as JSONRPCMessage);
+        resolve(o);
+      };
+      const onAbort = () => settle(failure('APPROVAL_DENIED', 'the call was cancelled'), 'the call was cancelled');
+      const timer = setTimeout(() => settle(failure('APPROVAL_EXPIRED', `no answer within ${Math.round(options.timeoutMs / 1000)} s`), 'no answer in time'), options.timeoutMs);
+      timer.unref?.();
+      this.#toClient.set(gatewayId, { resolve: (o) => settle(o) });
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      void this.#send({ jsonrpc: '2.0', id: gatewayId, method: 'elicitation/create', params } as JSONRPCMessage, relatedId);
+    });
+  }
+
   /** The upstream gave up on a request it sent us: tell the client. */
   cancelForwarded(upstream: Upstream, upstreamRequestId: Id, reason: unknown): void {
     for (const [gatewayId, p] of this.#toClient) {
@@ -394,6 +471,7 @@ export class Session implements SessionView {
   }
 
   async #reply(id: Id, outcome: Outcome): Promise<void> {
+    if (this.#cancelled.delete(id)) return;
     await this.#send({ jsonrpc: '2.0', id, ...outcome } as JSONRPCMessage);
   }
 
@@ -436,7 +514,15 @@ function decisionFields(d: Decision): Partial<AuditEvent> {
 }
 
 function refusal(d: Decision): Outcome {
-  return { error: { code: rpcCodeFor(d.code), message: `${d.code}: ${d.reason}`, data: { code: d.code, guard: d.guard, verdict: d.verdict } } };
+  return { error: { code: rpcCodeFor(d.code), message: `${d.code}: ${d.reason}`, data: { code: d.code, guard: d.guard, verdict: d.verdict, ...(d.retryAfterSeconds !== undefined ? { retry_after_seconds: d.retryAfterSeconds } : {}) } } };
+}
+
+/** The approval id is the gateway's business; the upstream never sees it. */
+function withoutApprovalMeta(params: Params): Params {
+  const meta = params._meta as Params | undefined;
+  if (!meta || !(APPROVAL_META_KEY in meta)) return params;
+  const { [APPROVAL_META_KEY]: _, ...rest } = meta;
+  return { ...params, _meta: rest };
 }
 
 function codeOf(error: { data?: unknown }): string {

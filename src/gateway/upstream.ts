@@ -9,7 +9,8 @@ import {
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { isStdioServer, type ServerConfig } from '../config/schema.js';
-import { ProcessTransport, type ProcessSpec } from '../transports/stdio-process.js';
+import { ProcessTransport, type ProcessExit, type ProcessSpec } from '../transports/stdio-process.js';
+import { resolveEnv } from '../sandbox/env.js';
 import { RpcCodes, rpcCodeFor, type ReasonCode } from '../pipeline/codes.js';
 import { VERSION } from '../version.js';
 
@@ -46,11 +47,24 @@ export interface UpstreamHooks {
   event(upstream: Upstream, event: UpstreamEvent): void;
 }
 
+/** How one launch of a stdio server runs, as the sandbox (or another launcher) prepared it. */
+export interface LaunchPlan {
+  spec: ProcessSpec;
+  /** Called once the process has exited (or failed to start). */
+  dispose?(): Promise<void>;
+  /** Says why the process ended when the launcher can tell (a sandbox limit); phrased to follow `server "x" `. */
+  explainExit?(exit: ProcessExit): string | undefined;
+}
+
 export interface UpstreamOptions {
   maxMessageBytes: number;
   hooks: UpstreamHooks;
-  /** Builds the launch command for stdio servers; the sandbox plugs in here. */
-  launch?: (spec: ProcessSpec) => ProcessSpec;
+  /**
+   * Builds the launch of a stdio server from its plain spec (declared env,
+   * secrets resolved); the sandbox plugs in here. Called before every start,
+   * restarts included.
+   */
+  launch?: (spec: ProcessSpec) => ProcessSpec | LaunchPlan | Promise<ProcessSpec | LaunchPlan>;
   initializeTimeoutMs?: number;
 }
 
@@ -80,6 +94,7 @@ export function failure(code: ReasonCode, message: string): { error: RpcError } 
 export class Upstream {
   info?: UpstreamInfo;
   #transport?: Transport;
+  readonly #plans = new WeakMap<Transport, LaunchPlan>();
   #nextId = 1;
   #pending = new Map<number, Pending>();
   #state: 'idle' | 'starting' | 'ready' | 'down' | 'closed' = 'idle';
@@ -106,7 +121,19 @@ export class Upstream {
   /** Connects and performs the MCP handshake; rejects with a message saying what to fix. */
   async start(): Promise<void> {
     this.#state = 'starting';
-    const transport = this.#makeTransport();
+    let transport: Transport;
+    try {
+      transport = await this.#makeTransport();
+    } catch (error) {
+      if (!this.#closed()) this.#state = 'down';
+      const detail = `server "${this.name}" did not start: ${(error as Error).message}`;
+      this.options.hooks.event(this, { kind: 'start-failed', detail });
+      throw new Error(detail);
+    }
+    if (this.#closed()) {
+      await this.#dispose(transport);
+      throw new Error(`server "${this.name}" is closed`);
+    }
     this.#transport = transport;
     transport.onmessage = (m) => this.#onMessage(m);
     transport.onerror = (e) => this.options.hooks.event(this, { kind: 'protocol-error', detail: e.message });
@@ -115,7 +142,8 @@ export class Upstream {
       await transport.start();
       const init = await this.#call('initialize', {
         protocolVersion: LATEST_PROTOCOL_VERSION,
-        capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } },
+        // No roots: this connection is shared by every session, and roots are per client.
+        capabilities: { sampling: {}, elicitation: { form: {}, url: {} } },
         clientInfo: { name: 'portcullis', version: VERSION },
       }, undefined, this.options.initializeTimeoutMs ?? 30_000);
       if ('error' in init) throw new Error(`initialize failed: ${init.error.message}`);
@@ -123,8 +151,9 @@ export class Upstream {
       if (transport instanceof StreamableHTTPClientTransport) transport.setProtocolVersion(this.info.protocolVersion);
       await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     } catch (error) {
-      this.#state = 'down';
+      if (!this.#closed()) this.#state = 'down';
       await transport.close().catch(() => {});
+      await this.#dispose(transport);
       const detail = `server "${this.name}" did not start: ${(error as Error).message}${this.#stderrHint(transport)}`;
       this.options.hooks.event(this, { kind: 'start-failed', detail });
       throw new Error(detail);
@@ -175,17 +204,32 @@ export class Upstream {
     clearTimeout(this.#restartTimer);
     for (const id of [...this.#pending.keys()]) this.#settle(id, failure('UPSTREAM_UNAVAILABLE', `gateway is shutting down`));
     await this.#transport?.close().catch(() => {});
+    if (this.#transport) await this.#dispose(this.#transport);
   }
 
-  #makeTransport(): Transport {
+  async #makeTransport(): Promise<Transport> {
     const c = this.config;
     if (isStdioServer(c)) {
-      const spec: ProcessSpec = { command: c.command, args: c.args, env: baseEnvironment(c.env), cwd: c.cwd };
-      return new ProcessTransport(this.options.launch ? this.options.launch(spec) : spec, this.options.maxMessageBytes, (line) =>
-        this.options.hooks.event(this, { kind: 'stderr', line }),
-      );
+      const spec: ProcessSpec = { command: c.command, args: c.args, env: baseEnvironment(await resolveEnv(this.name, c.env)), cwd: c.cwd };
+      const launched = this.options.launch ? await this.options.launch(spec) : spec;
+      const plan: LaunchPlan = 'spec' in launched ? launched : { spec: launched };
+      const transport = new ProcessTransport(plan.spec, this.options.maxMessageBytes, (line) => this.options.hooks.event(this, { kind: 'stderr', line }));
+      this.#plans.set(transport, plan);
+      return transport;
     }
     return new StreamableHTTPClientTransport(new URL(c.url), { requestInit: { headers: c.headers } });
+  }
+
+  /** A separate read: the state can change to closed while start() awaits. */
+  #closed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /** Releases what the launcher set up for this transport's process (egress proxy, runtime files); once. */
+  async #dispose(transport: Transport): Promise<void> {
+    const plan = this.#plans.get(transport);
+    this.#plans.delete(transport);
+    await plan?.dispose?.().catch(() => {});
   }
 
   #call(method: string, params: Record<string, unknown> | undefined, owner: RequestOwner | undefined, timeoutMs: number, onProgress?: Pending['onProgress'], id = this.#nextId++): Promise<Outcome> {
@@ -282,11 +326,13 @@ export class Upstream {
 
   #onClose(transport: Transport): void {
     if (transport !== this.#transport) return;
+    const explain = this.#plans.get(transport)?.explainExit;
+    void this.#dispose(transport);
     const wasReady = this.#state === 'ready';
     if (this.#state === 'closed') return;
     this.#state = 'down';
     this.#downSince = Date.now();
-    const detail = describeExit(this.name, transport);
+    const detail = describeExit(this.name, transport, explain);
     const inFlight = this.#pending.size;
     for (const id of [...this.#pending.keys()]) {
       this.#settle(id, failure('UPSTREAM_UNAVAILABLE', `${detail} while handling this request; the gateway is restarting it, retry shortly`));
@@ -320,10 +366,10 @@ export class Upstream {
   }
 }
 
-function describeExit(name: string, transport: Transport): string {
+function describeExit(name: string, transport: Transport, explain?: (exit: ProcessExit) => string | undefined): string {
   const exit = transport instanceof ProcessTransport ? transport.exit : undefined;
   if (!exit) return `server "${name}" closed the connection`;
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  const how = explain?.(exit) ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
   return `server "${name}" ${how}${exit.stderrTail ? ` (stderr: ${exit.stderrTail.split('\n').pop()})` : ''}`;
 }
 

@@ -3,13 +3,21 @@ import { sessionExpiry } from './session-expiry/index.js';
 import { authorisation } from './authorisation/index.js';
 import { argumentValidation } from './argument-validation/index.js';
 import { approval } from './approval/index.js';
+import { rateLimit } from './rate-limit/index.js';
+import { flowControl } from './flow-control/index.js';
+import { RiskModel } from '../risk/model.js';
+import type { Config } from '../config/schema.js';
 
-export { sessionExpiry, authorisation, argumentValidation, approval };
+export { sessionExpiry, authorisation, argumentValidation, approval, rateLimit, flowControl };
 
 /**
- * The default chain, in the order a call meets it. Approval comes last so a
- * human is only ever asked about a call that is otherwise allowed and valid.
+ * The default chain, in the order a call meets it. Rate limits come first so
+ * even refused calls count; flow control runs on calls that are allowed and
+ * valid; approval comes last so a human is only ever asked about a call that is
+ * otherwise allowed, valid and not a leak. With a config, tools are rated with
+ * its risk and flow settings (risk gates, labels, flow rules).
  */
-export function defaultGuards(): Guard[] {
-  return [sessionExpiry(), authorisation(), argumentValidation(), approval()];
+export function defaultGuards(config?: Config): Guard[] {
+  const risk = new RiskModel(config);
+  return [sessionExpiry(), rateLimit(), authorisation(), argumentValidation(), flowControl({ risk, policy: config?.flow }), approval({ risk })];
 }

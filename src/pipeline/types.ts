@@ -1,4 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { AuditEvent } from '../audit/types.js';
 import type { Identity } from '../policy/identity.js';
 import type { ValidateFunction } from '../schema/ajv.js';
 import type { ReasonCode } from './codes.js';
@@ -14,6 +15,10 @@ export interface Decision {
   readonly guard?: string;
   /** Set by the pipeline for a guard in shadow mode whose deny/hold was not enforced. */
   readonly shadow?: boolean;
+  /** Evidence for the audit record (`detail.evidence`), e.g. which earlier call a flow decision links to. */
+  readonly detail?: Readonly<Record<string, unknown>>;
+  /** When the same call may succeed again (rate limits); sent to the client as error.data.retry_after_seconds. */
+  readonly retryAfterSeconds?: number;
 }
 
 export const allow = (reason = 'no objection'): Decision => ({ verdict: 'allow', code: 'ALLOWED', reason });
@@ -54,6 +59,10 @@ export interface RequestContext {
   readonly session: SessionView;
   readonly method: string;
   readonly now: number;
+  /** The gateway's id for this request, unique within the session; the audit records of a call carry it as detail.call. */
+  readonly callId?: string;
+  /** Appends an extra audit record (e.g. an `alert`) in the session's name; never blocks the message. */
+  readonly record?: (event: AuditEvent) => void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { compileSchema, type ValidateFunction } from '../schema/ajv.js';
 import { parseNamePattern, parseUriPattern, firstMatch, type NamePattern, type UriPattern } from './patterns.js';
+import { compileRateLimits, type CompiledRateLimits, type RateLimitsOptions } from './rate-limits.js';
 
 export interface IdentityOptions {
   name: string;
@@ -13,6 +14,8 @@ export interface IdentityOptions {
   requiresHumanApprovalOn?: readonly string[];
   /** Tool pattern → JSON Schema fragment the arguments must also satisfy. */
   argumentConstraints?: Readonly<Record<string, Record<string, unknown>>>;
+  /** Token buckets per identity, per session and per tool pattern (the rate-limit guard enforces them). */
+  rateLimits?: RateLimitsOptions;
 }
 
 export type Access = { allowed: true; rule: string } | { allowed: false; reason: string };
@@ -41,6 +44,7 @@ export class Identity {
   readonly deniedPrompts: readonly NamePattern[];
   readonly approvalRequiredOn: readonly NamePattern[];
   readonly argumentConstraints: readonly ArgumentConstraint[];
+  readonly rateLimits: CompiledRateLimits | undefined;
   // Tool lists are bounded by what upstreams offer, but a hostile upstream could offer
   // an unbounded stream of names; the cache is dropped when it grows past this.
   readonly #toolCache = new Map<string, Access>();
@@ -69,6 +73,7 @@ export class Identity {
         throw new TypeError(`identity "${options.name}": argument constraint for "${pattern}" is not a valid JSON Schema: ${(error as Error).message}`);
       }
     }));
+    this.rateLimits = compileRateLimits(options.name, options.rateLimits);
     Object.freeze(this);
   }
 

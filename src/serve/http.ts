@@ -3,6 +3,7 @@ import { AnonymousLoopbackAuthenticator, LocalJwtAuthenticator, chainAuthenticat
 import type { LoadedConfig } from '../config/load.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { HttpEndpoint } from '../transports/http-server.js';
+import { approvalsAdmin } from '../approvals/serve.js';
 
 export interface HttpGatewayOptions {
   gateway: Gateway;
@@ -39,11 +40,14 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Run
     authenticators.push(new AnonymousLoopbackAuthenticator(loaded.config.anonymous_identity));
     options.log?.warn({ identity: loaded.config.anonymous_identity }, 'anonymous_identity is set: loopback clients without a token act as this identity (development only)');
   }
+  // Approvers use /admin/ with their own tokens; the agent authenticator is passed only to recognise (and refuse) agent tokens there.
+  const admin = approvalsAdmin(gateway, { key, tokens: loaded.config.tokens, isIdentity: (name) => loaded.identities.has(name), agentAuthenticator: authenticators[0] });
   const endpoint = new HttpEndpoint({
     host: options.host,
     port: options.port,
     maxMessageBytes: loaded.config.limits.max_message_bytes,
     authenticator: chainAuthenticators(...authenticators),
+    adminHandler: admin?.handler,
     openSession: async (transport, principal, sessionId) => {
       const identity = loaded.identities.get(principal.identity);
       if (!identity) throw new Error(`identity ${principal.identity} is not configured`);
@@ -52,5 +56,6 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Run
     },
   });
   const url = await endpoint.listen();
+  admin?.desk.setPublicUrl(url);
   return { url, endpoint, close: () => endpoint.close() };
 }

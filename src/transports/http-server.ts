@@ -26,6 +26,8 @@ export interface HttpEndpointOptions {
   /** Extra Host header values to accept (host:port), e.g. behind a reverse proxy. */
   allowedHosts?: string[];
   allowedOrigins?: string[];
+  /** Serves paths under /admin/ (after the Host/Origin checks; it authenticates on its own). */
+  adminHandler?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 interface Entry {
@@ -86,7 +88,8 @@ export class HttpEndpoint {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://placeholder');
-    if (url.pathname !== this.#path) return json(res, 404, rpcError(RpcCodes.INVALID_REQUEST, `no MCP endpoint at ${url.pathname}; use ${this.#path}`));
+    const admin = this.options.adminHandler !== undefined && url.pathname.startsWith('/admin/');
+    if (url.pathname !== this.#path && !admin) return json(res, 404, rpcError(RpcCodes.INVALID_REQUEST, `no MCP endpoint at ${url.pathname}; use ${this.#path}`));
     if (!this.#hosts.has(req.headers.host ?? '')) {
       return json(res, 403, rpcError(RpcCodes.INVALID_REQUEST, `Host header "${req.headers.host ?? ''}" is not allowed (DNS-rebinding protection); connect to ${[...this.#hosts][0]}`));
     }
@@ -94,6 +97,7 @@ export class HttpEndpoint {
     if (origin !== undefined && !this.#origins.has(origin)) {
       return json(res, 403, rpcError(RpcCodes.INVALID_REQUEST, `Origin "${origin}" is not allowed (DNS-rebinding protection)`));
     }
+    if (admin) return this.options.adminHandler!(req, res);
     const auth = await this.options.authenticator.authenticate({ authorization: req.headers.authorization, remoteAddress: req.socket.remoteAddress });
     if (!auth.ok) {
       res.setHeader('WWW-Authenticate', auth.wwwAuthenticate);
@@ -154,6 +158,12 @@ export class HttpEndpoint {
       sessionOnClose?.();
     };
     await transport.handleRequest(req, res, body);
+    if (transport.sessionId === undefined) {
+      // The SDK transport refused the initialize (wrong Accept or Content-Type,
+      // a batch of two...): no client knows this session, so it must not linger.
+      this.#sessions.delete(id);
+      await entry.session.close('initialize refused by the transport');
+    }
   }
 
   #sweep(): void {

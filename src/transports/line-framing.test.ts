@@ -29,6 +29,20 @@ test('an oversized line is dropped without buffering it, once, and framing resum
   const big = '{"jsonrpc":"2.0","method":"x","params":{"p":"' + 'a'.repeat(500) + '"}}';
   const events = decode(100, big.slice(0, 300), big.slice(300) + '\n', '{"jsonrpc":"2.0","method":"ok"}\n');
   assert.deepEqual(events.map((e) => e.kind), ['oversize', 'message']);
+  assert.equal((events[0] as { bytes: number }).bytes, big.length);
+});
+
+test('an oversized answer still yields its id so the caller can be told at once', () => {
+  const answer = '{"result":{"text":"' + 'a'.repeat(500) + '"},"jsonrpc":"2.0","id":42}\n';
+  const [e] = decode(100, answer.slice(0, 50), answer.slice(50));
+  assert.deepEqual([e.kind, (e as { id: unknown }).id], ['oversize', 42]);
+  const request = '{"jsonrpc":"2.0","id":"req-7","method":"tools/call","params":{"p":"' + 'a'.repeat(500) + '","id":3}}\n';
+  assert.equal((decode(100, request)[0] as { id: unknown }).id, 'req-7');
+});
+
+test('an id nested inside an oversized payload is not mistaken for the message id', () => {
+  const line = '{"method":"x","params":{"id":9,"p":"' + 'a'.repeat(500) + '"}}\n';
+  assert.equal((decode(100, line)[0] as { id: unknown }).id, null);
 });
 
 test('unknown fields inside params survive decoding untouched', () => {

@@ -3,7 +3,7 @@ import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol
 export type FrameEvent =
   | { kind: 'message'; message: JSONRPCMessage }
   | { kind: 'invalid'; reason: 'parse' | 'not-jsonrpc'; detail: string; id: string | number | null }
-  | { kind: 'oversize'; bytes: number };
+  | { kind: 'oversize'; bytes: number; id: string | number | null };
 
 /**
  * Newline-delimited JSON-RPC framing with a hard size limit.
@@ -15,7 +15,10 @@ export type FrameEvent =
 export class LineDecoder {
   #chunks: Buffer[] = [];
   #buffered = 0;
-  #discarding = false;
+  /** Bytes of the line being dropped, and its first and last bytes, where its id can be read. */
+  #discarded = 0;
+  #head = Buffer.alloc(0);
+  #tail = Buffer.alloc(0);
 
   constructor(private readonly maxBytes: number) {}
 
@@ -25,23 +28,36 @@ export class LineDecoder {
       const nl = chunk.indexOf(0x0a, start);
       const end = nl === -1 ? chunk.length : nl;
       const piece = chunk.subarray(start, end);
-      if (!this.#discarding) {
-        if (this.#buffered + piece.length > this.maxBytes) {
-          // Drop the rest of this line instead of buffering it; report once.
-          emit({ kind: 'oversize', bytes: this.#buffered + piece.length });
-          this.#discarding = true;
-          this.#chunks = [];
-          this.#buffered = 0;
-        } else if (piece.length > 0) {
-          this.#chunks.push(piece);
-          this.#buffered += piece.length;
-        }
+      if (this.#discarded > 0) {
+        this.#keepTail(piece);
+        this.#discarded += piece.length;
+      } else if (this.#buffered + piece.length > this.maxBytes) {
+        // Drop the line instead of buffering it, keeping only its ends.
+        const sofar = Buffer.concat([...this.#chunks, piece]);
+        this.#head = Buffer.from(sofar.subarray(0, ID_WINDOW));
+        this.#tail = Buffer.alloc(0);
+        this.#keepTail(sofar);
+        this.#discarded = sofar.length;
+        this.#chunks = [];
+        this.#buffered = 0;
+      } else if (piece.length > 0) {
+        this.#chunks.push(piece);
+        this.#buffered += piece.length;
       }
       if (nl === -1) break;
-      if (!this.#discarding) this.#flushLine(emit);
-      this.#discarding = false;
+      if (this.#discarded > 0) {
+        emit({ kind: 'oversize', bytes: this.#discarded, id: idOfDropped(this.#head.toString('utf8'), this.#tail.toString('utf8')) });
+        this.#discarded = 0;
+      } else {
+        this.#flushLine(emit);
+      }
       start = nl + 1;
     }
+  }
+
+  #keepTail(piece: Buffer): void {
+    this.#tail = Buffer.concat([this.#tail, piece.subarray(Math.max(0, piece.length - ID_WINDOW))]);
+    if (this.#tail.length > ID_WINDOW) this.#tail = this.#tail.subarray(this.#tail.length - ID_WINDOW);
   }
 
   #flushLine(emit: (event: FrameEvent) => void): void {
@@ -51,6 +67,23 @@ export class LineDecoder {
     if (line.trim() === '') return;
     emit(decodeMessage(line));
   }
+}
+
+const ID_WINDOW = 256;
+const ID = String.raw`(-?\d+|"(?:[^"\\]|\\.)*")`;
+// Only positions that are certainly the top-level member count: the id as the
+// object's last member (how the SDK writes messages) or right after "jsonrpc" at the start.
+const ID_AT_END = new RegExp(String.raw`"id"\s*:\s*${ID}\s*\}\s*\r?$`);
+const ID_AT_START = new RegExp(String.raw`^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*${ID}`);
+
+/**
+ * The id of a message too large to parse, so the request it answers (or
+ * asks) can fail at once with a clear error instead of waiting for a timeout.
+ */
+function idOfDropped(head: string, tail: string): string | number | null {
+  const m = ID_AT_END.exec(tail) ?? ID_AT_START.exec(head);
+  if (!m) return null;
+  return m[1].startsWith('"') ? (JSON.parse(m[1]) as string) : Number(m[1]);
 }
 
 export function decodeMessage(text: string): FrameEvent {

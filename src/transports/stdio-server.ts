@@ -29,7 +29,7 @@ export class StdioServerTransport implements Transport {
       this.#decoder.push(chunk, (event) => {
         if (event.kind === 'message') return this.onmessage?.(event.message);
         if (event.kind === 'oversize') {
-          void this.send(errorMessage(null, RpcCodes.MESSAGE_TOO_LARGE, `MESSAGE_TOO_LARGE: message exceeds the ${this.maxMessageBytes}-byte limit; split the request or raise limits.max_message_bytes`));
+          void this.send(errorMessage(event.id, RpcCodes.MESSAGE_TOO_LARGE, `MESSAGE_TOO_LARGE: message exceeds the ${this.maxMessageBytes}-byte limit; split the request or raise limits.max_message_bytes`));
         } else if (event.reason === 'parse') {
           void this.send(errorMessage(null, RpcCodes.PARSE_ERROR, `Parse error: ${event.detail}`));
         } else {
