@@ -26,3 +26,4 @@ export { RiskModel, rateTool, collectInventory, buildInventory, renderInventory,
 export { AuditLog, verifyAuditLog, redactSecretFields, type AuditEvent, type AuditRecord, type AuditStore } from './audit/index.js';
 export { issueToken, loadOrCreateSigningKey, LocalJwtAuthenticator, AnonymousLoopbackAuthenticator, chainAuthenticators, type Authenticator } from './auth/index.js';
 export { startHttpGateway } from './serve/http.js';
+export { SandboxManager, BubblewrapBackend, NoSandbox, measureSandboxOverhead, type SandboxBackend } from './sandbox/index.js';
