@@ -24,6 +24,7 @@ import {
   type ApprovalView,
   type Approver,
 } from './types.js';
+import { syncDir } from '../util/durable-fs.js';
 
 // canonicalize is CommonJS typed as `export default`; at runtime the default import is the function.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
@@ -216,17 +217,4 @@ async function writeExclusive(target: string, value: unknown): Promise<boolean> 
     await handle.close();
   }
   return true;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Not every platform can fsync a directory; the file itself is already synced.
-  }
 }

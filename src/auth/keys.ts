@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { chmod, link, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import { syncDir } from '../util/durable-fs.js';
 
 /** File name of the gateway's token-signing key inside `<dataDir>/keys/`. */
 export const SIGNING_KEY_FILE = 'token-signing.jwk.json';
@@ -153,19 +154,6 @@ async function publishExclusive(dir: string, target: string, contents: string): 
   }
   await syncDir(dir);
   return true;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Not supported on every platform (e.g. Windows); durability is best effort there.
-  }
 }
 
 function corrupt(keyPath: string, why: string, cause?: unknown): SigningKeyError {

@@ -14,7 +14,8 @@
  *
  * Feature ids are taken modulo 2^bits; the model is linear in these features.
  */
-import { fmix32, type Tokens } from './tokenise.js';
+import { fmix32 } from '../util/hash.js';
+import type { Tokens } from './tokenise.js';
 
 export const FEATURES_PER_TOKEN = 4;
 const S_UNI = 0x1b873593;

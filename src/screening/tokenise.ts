@@ -24,6 +24,7 @@
  * exactly what it sees at run time.
  */
 import { CharClass, charTables, foldAstral } from './unicode.js';
+import { fmix32 } from '../util/hash.js';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -34,15 +35,6 @@ export const PREFIX_LEN = 5;
 export const PREFIX_MIN = 7;
 /** Runs of base64 alphabet at least this long are candidates for decoding. */
 export const B64_MIN = 24;
-
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** The hashed token stream of a text, in reusable typed arrays (valid until the next call). */
 export interface Tokens {

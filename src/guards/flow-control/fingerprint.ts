@@ -27,6 +27,7 @@
  * not fingerprinted and the session is marked overflowed: the guard then holds
  * sink calls, because it can no longer tell what they carry (fail closed).
  */
+import { fmix32 } from '../../util/hash.js';
 
 export const SHINGLE = 16;
 const HASHES = 3;
@@ -310,15 +311,6 @@ function collectStrings(value: unknown, out: string[], depth: number): void {
   if (typeof value === 'string') out.push(value);
   else if (Array.isArray(value)) for (const v of value) collectStrings(v, out, depth + 1);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) collectStrings(v, out, depth + 1);
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 function pow32(base: number, exp: number): number {

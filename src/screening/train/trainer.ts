@@ -14,7 +14,8 @@
  * Same inputs, same order, same seed: same weights, byte for byte.
  */
 import { FEATURES_PER_TOKEN, tokenFeatures } from '../features.js';
-import { fmix32, tokenise } from '../tokenise.js';
+import { fmix32 } from '../../util/hash.js';
+import { tokenise } from '../tokenise.js';
 import { decodeBase64Runs } from '../decode.js';
 import { Rng } from './rng.js';
 
