@@ -13,6 +13,7 @@ import { StdioServerTransport } from '../transports/stdio-server.js';
 import { VERSION } from '../version.js';
 import { registerApprovalsCommands } from './approvals.js';
 import { registerRiskCommand } from './risk.js';
+import { registerScanCommand } from './scan.js';
 
 const DEFAULT_CONFIG = 'portcullis.yaml';
 const DEFAULT_DATA = 'portcullis-data';
@@ -140,6 +141,7 @@ config
 
 registerApprovalsCommands(program);
 registerRiskCommand(program);
+registerScanCommand(program);
 
 function fail(message: string): never {
   process.stderr.write(`portcullis: ${message}\n`);
