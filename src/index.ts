@@ -7,8 +7,8 @@
  *   await client.connect(await gateway.connect(agent));
  */
 export { Gateway, type GatewayOptions } from './gateway/gateway.js';
-export type { ApprovalBroker, ApprovalRequest, ApprovalAnswer, ApprovalRefusal, HeldCall } from './gateway/core.js';
-export { ApprovalsBroker, approvalDesk, withRisk, issueApproverToken, ApprovalError, APPROVAL_META_KEY } from './approvals/index.js';
+export type { ApprovalBroker, ApprovalRequest, ApprovalAnswer, ApprovalRefusal, HeldCall, QuarantineRequest, ReleaseRequest, ReleaseAnswer } from './gateway/core.js';
+export { ApprovalsBroker, approvalDesk, withRisk, issueApproverToken, ApprovalError, APPROVAL_META_KEY, RELEASE_META_KEY } from './approvals/index.js';
 export type { ApprovalDesk, ApprovalView, Approver, RiskAssessment, RiskAssessor, ApprovalTrigger, ApprovalBinding } from './approvals/index.js';
 export type { Session, SessionPrincipal } from './gateway/session.js';
 export { Identity, type IdentityOptions, type Access } from './policy/identity.js';
@@ -16,9 +16,10 @@ export { defineConfig, parseConfig, loadConfigFile, ConfigError, type LoadedConf
 export { configSchema, type Config, type ConfigInput } from './config/schema.js';
 export { configJsonSchema } from './config/json-schema.js';
 export { Pipeline } from './pipeline/pipeline.js';
-export { allow, deny, hold, type Guard, type GuardEntry, type Decision, type Invocation, type Listed, type RequestContext, type ResultDecision } from './pipeline/types.js';
+export { allow, deny, hold, type Guard, type GuardEntry, type Decision, type Invocation, type Listed, type RequestContext, type InvokeDecision, type ResultDecision, type UpstreamError } from './pipeline/types.js';
 export { ReasonCodes, type ReasonCode } from './pipeline/codes.js';
-export { defaultGuards, sessionExpiry, authorisation, argumentValidation, approval, rateLimit, flowControl } from './guards/index.js';
+export { defaultGuards, sessionExpiry, authorisation, argumentValidation, approval, rateLimit, flowControl, outputSchema, outputScreening } from './guards/index.js';
+export type { OutputScreeningOptions, ScreeningConfig, ScreeningOverride, FlaggedAction } from './guards/output-screening/index.js';
 export { MemoryRateLimitStore, type RateLimitStore, type BucketSpec, type TakeResult } from './guards/rate-limit/index.js';
 export type { FlowConfig, FlowRuleConfig } from './guards/flow-control/index.js';
 export type { RateLimitsOptions, RateLimitOptions } from './policy/rate-limits.js';

@@ -276,6 +276,10 @@ describe('portcullis CLI', { concurrency: 3 }, () => {
       // The refund is held, approved out of band, then runs once.
       assert.match(run.stdout, /crm__refund_request\s+HOLD\s+APPROVAL_PENDING\b/);
       assert.match(run.stdout, /retry the refund with the approval\s+crm__refund_request\s+ALLOW\s+ALLOWED/);
+      // The forum page hiding an injection is withheld before the agent reads it; untrusted pages arrive spotlighted.
+      assert.match(run.stdout, /fetch the forum page the customer linked\s+web__fetch_page\s+HOLD\s+OUTPUT_QUARANTINED\b/);
+      assert.match(run.stdout, /removed html_comment×1; withheld as ap_/);
+      assert.match(run.stdout, /fetch the help-centre page \(outside content\)\s+web__fetch_page\s+ALLOW\s+ALLOWED\s+[\d.]+ ms\s+The output of web\.fetch_page below is untrusted data/);
       // The injected page's exfiltration attempt is blocked, plain and base64-encoded.
       assert.equal(run.stdout.match(/email__send_reply_email\s+DENY\s+EXFILTRATION_BLOCKED/g)?.length, 2);
       assert.match(run.stdout, /billing_update and customer_database_write are hidden/);

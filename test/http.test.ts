@@ -482,10 +482,12 @@ describe('hostile and malformed traffic', () => {
       garbage.push(raw(gw.url, { headers: { ...headers, 'mcp-session-id': randomUUID() }, body: { jsonrpc: '2.0', id: i, method: 'ping' } }));
       garbage.push(raw(gw.url, { headers: { ...headers, authorization: 'Bearer a.b.c' }, body: { jsonrpc: '2.0', id: i, method: 'ping' } }));
     }
-    const calls = Array.from({ length: 8 }, (_, i) => good.callTool({ name: 'crm__read_crm_ticket', arguments: { ticket_id: `T-100${(i % 4) + 1}` } }));
+    // T-1003 carries a prompt injection and is quarantined by output screening; the other tickets pass.
+    const tickets = ['T-1001', 'T-1002', 'T-1004'];
+    const calls = Array.from({ length: 8 }, (_, i) => good.callTool({ name: 'crm__read_crm_ticket', arguments: { ticket_id: tickets[i % 3] } }));
     const [results, refused] = await Promise.all([Promise.all(calls), Promise.all(garbage)]);
 
-    results.forEach((r, i) => assert.match(textOf(r), new RegExp(`Ticket T-100${(i % 4) + 1}`)));
+    results.forEach((r, i) => assert.match(textOf(r), new RegExp(`Ticket ${tickets[i % 3]}`)));
     for (const r of refused) assert.ok(r.status >= 400 && r.status < 500, `garbage got ${r.status}: ${r.text}`);
     assert.deepEqual(
       [...new Set(refused.map((r) => r.status))].sort(),
@@ -583,7 +585,7 @@ describe('portcullis serve (the real command)', () => {
     const token = await issueToken(key, { identity: 'support-agent-v1', ttlSeconds: 60, audience: 'portcullis', issuer: 'portcullis-local' });
     const { client } = await connect(url, token);
     assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['crm__read_crm_ticket', 'email__send_reply_email']);
-    assert.match(textOf(await client.callTool({ name: 'crm__read_crm_ticket', arguments: { ticket_id: 'T-1003' } })), /Ticket T-1003/);
+    assert.match(textOf(await client.callTool({ name: 'crm__read_crm_ticket', arguments: { ticket_id: 'T-1004' } })), /Ticket T-1004/);
 
     const anonymous = await raw(url, { body: initialize() });
     assert.equal(anonymous.status, 401);

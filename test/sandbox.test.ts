@@ -153,6 +153,9 @@ servers:
     sandbox: { filesystem: { read_write: [${JSON.stringify(memDir)}] } }
 identities:
   agent: { allowed_tools: ["*"] }
+screening:
+  # artist__environment dumps the server's environment: the injected credential must reach the test to prove it was injected.
+  servers: { artist: { secrets: allow } }
 `);
   });
 

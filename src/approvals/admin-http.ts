@@ -3,7 +3,7 @@
  * gateway's own HTTP endpoint (which has already checked Host and Origin):
  *
  *   GET  /admin/approvals              pending and approved-unused requests (?all=1: every request)
- *   GET  /admin/approvals/:id          one request with its status and decision
+ *   GET  /admin/approvals/:id          one request with its status and decision (?output=1: with a quarantined output)
  *   POST /admin/approvals/:id/approve  {"reason": "..."} (optional)
  *   POST /admin/approvals/:id/deny     {"reason": "..."} (optional)
  *
@@ -48,7 +48,10 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
       if (parts.length === 3) {
         if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
         const view = await options.desk.get(id);
-        return view ? json(res, 200, view) : json(res, 404, { error: 'not_found', message: `no approval request ${id}` });
+        if (!view) return json(res, 404, { error: 'not_found', message: `no approval request ${id}` });
+        const withOutput = ['1', 'true'].includes(url.searchParams.get('output') ?? '');
+        const output = withOutput ? await options.desk.output(id) : undefined;
+        return json(res, 200, output ? { ...view, output } : view);
       }
       const action = parts[3];
       if (action !== 'approve' && action !== 'deny') return json(res, 404, { error: 'not_found', message: `unknown action "${action}"; use approve or deny` });

@@ -17,7 +17,7 @@
  */
 import type { Logger } from 'pino';
 import { redactSecretFields, type AuditEvent } from '../audit/index.js';
-import type { ApprovalAnswer, ApprovalBroker, ApprovalRefusal, ApprovalRequest } from '../gateway/core.js';
+import type { ApprovalAnswer, ApprovalBroker, ApprovalRefusal, ApprovalRequest, QuarantineRequest, ReleaseAnswer, ReleaseRequest } from '../gateway/core.js';
 import type { Session } from '../gateway/session.js';
 import type { ReasonCode } from '../pipeline/codes.js';
 import type { Decision, Invocation } from '../pipeline/types.js';
@@ -25,8 +25,10 @@ import { parseNamePattern, type NamePattern } from '../policy/patterns.js';
 import type { ApprovalsConfig } from './config.js';
 import { approvalForm, readElicitation } from './elicitation.js';
 import { ApprovalStore, argumentsHash, isApprovalId, newApprovalId } from './store.js';
+import { redactSecrets } from '../screening/index.js';
 import {
   APPROVAL_META_KEY,
+  RELEASE_META_KEY,
   ApprovalError,
   type ApprovalBinding,
   type ApprovalDesk,
@@ -187,7 +189,7 @@ export class ApprovalsBroker implements ApprovalBroker, ApprovalDesk {
       expiresAt: new Date(now + this.#config.ttl_seconds * 1000).toISOString(),
       binding: held.binding,
       exposedName: held.subject.exposedName,
-      arguments: redactSecretFields(held.subject.args),
+      arguments: safeArguments(held.subject.args),
       trigger: held.trigger,
       ...(held.risk ? { risk: held.risk } : {}),
     };
@@ -215,6 +217,10 @@ export class ApprovalsBroker implements ApprovalBroker, ApprovalDesk {
     const view = id && isApprovalId(id) ? await this.store.get(id) : undefined;
     if (!view) {
       return this.#refuseRetry(held, undefined, 'APPROVAL_MISMATCH', `${JSON.stringify(presented).slice(0, 60)} is not an approval request of this gateway; call without _meta["${APPROVAL_META_KEY}"] to ask for approval`);
+    }
+    if (view.trigger.code === 'OUTPUT_QUARANTINED') {
+      // Releasing an output approves reading it, never running the call again.
+      return this.#refuseRetry(held, view, 'APPROVAL_MISMATCH', `${view.id} is a quarantined output, not an approval to run a call; fetch it with _meta["${RELEASE_META_KEY}"] once it is released`);
     }
     const mismatch = (Object.keys(view.binding) as (keyof ApprovalBinding)[]).filter((k) => view.binding[k] !== held.binding[k]);
     if (mismatch.length > 0) {
@@ -303,6 +309,98 @@ export class ApprovalsBroker implements ApprovalBroker, ApprovalDesk {
     return refuse({ channel: 'queue', ...(view ? { id: view.id } : {}), outcome: code }, 'deny', code, reason, view ? { approvalId: view.id } : undefined);
   }
 
+  // ---- quarantine: outputs a result guard withheld ----------------------------------
+
+  /**
+   * Keeps a withheld output as a queued request (trigger OUTPUT_QUARANTINED)
+   * with the output beside it, redacted of secrets, for an out-of-band
+   * approver only: the agent's own client is never asked, since the output
+   * was withheld from that very agent. Approving the request releases it.
+   */
+  async quarantine(request: QuarantineRequest): Promise<ApprovalRefusal> {
+    const { session, invocation, hold } = request;
+    const subject = subjectOf(invocation);
+    const binding: ApprovalBinding = { identity: session.identity.name, session: session.id, server: subject.server, tool: subject.tool, argumentsSha256: argumentsHash(subject.args) };
+    const now = this.#now();
+    const trigger: ApprovalTrigger = { code: hold.code, ...(hold.guard ? { guard: hold.guard } : {}), reason: hold.reason };
+    const record: ApprovalRequestRecord = {
+      v: 1,
+      id: newApprovalId(),
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + this.#config.ttl_seconds * 1000).toISOString(),
+      binding,
+      exposedName: subject.exposedName,
+      arguments: safeArguments(subject.args),
+      trigger,
+    };
+    await this.store.create(record, redactSecrets(request.output, { secrets: true, pii: false }).value);
+    const base: AuditEvent = { type: 'approval', session: session.id, identity: binding.identity, server: binding.server, tool: binding.tool, method: invocation.kind === 'tool' ? 'tools/call' : undefined };
+    // Tracked for the sweep (decisions by the CLI, expiry); never found by binding, as a repeated call runs anew.
+    this.#open.set(record.id, { key: `quarantine:${record.id}`, base });
+    this.#startSweeper();
+    await this.options.audit({
+      ...base,
+      decision: 'hold',
+      code: 'OUTPUT_QUARANTINED',
+      reason: `output withheld as ${record.id}: ${hold.reason}`,
+      guard: hold.guard,
+      detail: { event: 'requested', id: record.id, channel: 'quarantine', argumentsSha256: binding.argumentsSha256, expiresAt: record.expiresAt, trigger },
+    });
+    this.#announce(record, base);
+    const id = record.id;
+    return {
+      verdict: 'hold',
+      code: 'OUTPUT_QUARANTINED',
+      reason:
+        `withheld as ${id}: ${hold.reason}. An approver reads it ("portcullis approvals show ${id} --output") and releases it ` +
+        `("portcullis approvals release ${id} --as NAME" or the admin API); then retry exactly the same call with _meta {"${RELEASE_META_KEY}": "${id}"} before ${record.expiresAt}`,
+      data: { quarantineId: id, expiresAt: record.expiresAt, retry: { _meta: { [RELEASE_META_KEY]: id } } },
+    };
+  }
+
+  /** Hands a released output to the exact call of the session it was withheld from, once. */
+  async release(request: ReleaseRequest): Promise<ReleaseAnswer> {
+    const { session, invocation } = request;
+    const subject = subjectOf(invocation);
+    const binding: ApprovalBinding = { identity: session.identity.name, session: session.id, server: subject.server, tool: subject.tool, argumentsSha256: argumentsHash(subject.args) };
+    const base: AuditEvent = { type: 'approval', session: session.id, identity: binding.identity, server: binding.server, tool: binding.tool };
+    const id = typeof request.id === 'string' ? request.id : undefined;
+    const view = id && isApprovalId(id) ? await this.store.get(id) : undefined;
+    const refuse = async (code: ReasonCode, reason: string, verdict: 'deny' | 'hold' = 'deny'): Promise<ReleaseAnswer> => {
+      await this.options.audit({ ...base, decision: verdict, code, reason, detail: { event: 'refused', channel: 'quarantine', ...(view ? { id: view.id, status: view.status } : {}), argumentsSha256: binding.argumentsSha256 } });
+      return { released: false, detail: { id: view?.id ?? null, outcome: code }, refusal: { verdict, code, reason, ...(view ? { data: { quarantineId: view.id } } : {}) } };
+    };
+    if (!view || view.trigger.code !== 'OUTPUT_QUARANTINED') {
+      return refuse('APPROVAL_MISMATCH', `${JSON.stringify(request.id).slice(0, 60)} is not a quarantined output of this gateway; call without _meta["${RELEASE_META_KEY}"] to run the call`);
+    }
+    const mismatch = (Object.keys(view.binding) as (keyof ApprovalBinding)[]).filter((k) => view.binding[k] !== binding[k]);
+    if (mismatch.length > 0) {
+      const what = mismatch.map((k) => (k === 'argumentsSha256' ? 'arguments' : k)).join(', ');
+      return refuse('APPROVAL_MISMATCH', `quarantined output ${view.id} belongs to a different call (${what} differ); it is released only to the exact call of the session it was withheld from`);
+    }
+    await this.#noteDecision(view);
+    switch (view.status) {
+      case 'pending':
+        return refuse('OUTPUT_QUARANTINED', `${view.id} is still withheld: no approver has released it yet ("portcullis approvals release ${view.id} --as NAME"); retry after that, before ${view.expiresAt}`, 'hold');
+      case 'denied':
+        return refuse('APPROVAL_DENIED', `the release of ${view.id} was refused by ${view.decision!.approver}${view.decision!.reason ? `: ${view.decision!.reason}` : ''}; the output stays withheld`);
+      case 'expired':
+        return refuse('APPROVAL_EXPIRED', `quarantined output ${view.id} expired at ${view.expiresAt}${view.decision ? ' before it was fetched' : ' without being released'}; run the call again`);
+      case 'consumed':
+        return refuse('APPROVAL_REPLAYED', `quarantined output ${view.id} was already delivered at ${view.consumed!.consumedAt}; a release hands it over once`);
+      case 'approved':
+        break;
+    }
+    const output = await this.store.output(view.id);
+    if (!output) return refuse('APPROVAL_MISMATCH', `quarantined output ${view.id} has no stored output (its file is missing); run the call again`);
+    if (!(await this.store.consume(view.id, session.id))) return refuse('APPROVAL_REPLAYED', `quarantined output ${view.id} was already delivered; a release hands it over once`);
+    this.#forget(view.id);
+    const d = view.decision!;
+    const detail = { channel: 'quarantine', id: view.id, approver: d.approver, via: d.channel, decidedAt: d.decidedAt };
+    await this.options.audit({ ...base, decision: 'allow', code: 'ALLOWED', reason: `quarantined output ${view.id} delivered (released by ${d.approver} via ${d.channel})`, detail: { event: 'consumed', ...detail } });
+    return { released: true, output, detail };
+  }
+
   // ---- ApprovalDesk: out-of-band decisions in this process ----------------------
 
   list(options: { all?: boolean } = {}): Promise<ApprovalView[]> {
@@ -311,6 +409,10 @@ export class ApprovalsBroker implements ApprovalBroker, ApprovalDesk {
 
   get(id: string): Promise<ApprovalView | undefined> {
     return this.store.get(id);
+  }
+
+  output(id: string): Promise<Record<string, unknown> | undefined> {
+    return this.store.output(id);
   }
 
   approve(id: string, by: Approver): Promise<ApprovalView> {
@@ -504,6 +606,11 @@ function deniedReason(view: ApprovalView): string {
 
 function refuse(detail: Record<string, unknown>, verdict: ApprovalRefusal['verdict'], code: ReasonCode, reason: string, data?: Record<string, unknown>): ApprovalAnswer {
   return { approved: false, detail, refusal: { verdict, code, reason, ...(data ? { data } : {}) } };
+}
+
+/** Arguments as approvers see them on disk: secret-named fields and secrets found by value redacted. */
+function safeArguments(args: Record<string, unknown>): unknown {
+  return redactSecrets(redactSecretFields(args), { secrets: true, pii: false }).value;
 }
 
 /** The webhook URL without credentials or query, for the audit log. */

@@ -8,6 +8,7 @@
  *   <id>.request.json   written once by the gateway when a call is held
  *   <id>.decision.json  the first approve/deny wins (link(2) refuses a second)
  *   <id>.consumed.json  the single use of an approval (a replay finds it there)
+ *   <id>.output.json    for a quarantined output: the result withheld until it is released
  * Each file is written to a temp file, fsynced, then published with link(2),
  * so a reader sees either nothing or the complete file.
  */
@@ -30,6 +31,8 @@ import { syncDir } from '../util/durable-fs.js';
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
 export const APPROVALS_DIR = 'approvals';
+
+type FileKind = 'request' | 'decision' | 'consumed' | 'output';
 
 const ID = /^ap_[A-Za-z0-9_-]{16}$/;
 
@@ -68,10 +71,16 @@ export class ApprovalStore {
     this.dir = path.join(dataDir, APPROVALS_DIR);
   }
 
-  /** Persists a new request; the id must be fresh. */
-  async create(request: ApprovalRequestRecord): Promise<void> {
+  /**
+   * Persists a new request; the id must be fresh. A withheld output is written
+   * first, so a request that can be seen (and released) always has it.
+   */
+  async create(request: ApprovalRequestRecord, output?: Record<string, unknown>): Promise<void> {
     this.#checkId(request.id);
     await this.#ensureDir();
+    if (output !== undefined && !(await this.#publish(this.#file(request.id, 'output'), output))) {
+      throw new Error(`approval id ${request.id} already exists`);
+    }
     if (!(await this.#publish(this.#file(request.id, 'request'), request))) {
       throw new Error(`approval id ${request.id} already exists`);
     }
@@ -128,6 +137,18 @@ export class ApprovalStore {
     return (await this.get(id))!;
   }
 
+  /** The withheld output of a quarantine request, or undefined when there is none. */
+  async output(id: string): Promise<Record<string, unknown> | undefined> {
+    if (!isApprovalId(id)) return undefined;
+    return this.#read<Record<string, unknown>>(id, 'output');
+  }
+
+  /** Where a quarantine request's withheld output is kept (for approvers to read). */
+  outputPath(id: string): string {
+    this.#checkId(id);
+    return this.#file(id, 'output');
+  }
+
   /**
    * Marks an approval used. Returns false if it was used already (a replay);
    * the exclusive create makes this atomic between concurrent retries.
@@ -143,11 +164,11 @@ export class ApprovalStore {
     if (!isApprovalId(id)) throw new ApprovalError('invalid_id', `"${String(id).slice(0, 80)}" is not an approval id (they look like ap_ followed by 16 letters, digits, "_" or "-")`);
   }
 
-  #file(id: string, kind: 'request' | 'decision' | 'consumed'): string {
+  #file(id: string, kind: FileKind): string {
     return path.join(this.dir, `${id}.${kind}.json`);
   }
 
-  async #read<T>(id: string, kind: 'request' | 'decision' | 'consumed'): Promise<T | undefined> {
+  async #read<T>(id: string, kind: FileKind): Promise<T | undefined> {
     let text: string;
     try {
       text = await readFile(this.#file(id, kind), 'utf8');

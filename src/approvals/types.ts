@@ -126,6 +126,8 @@ export interface Approver {
 export interface ApprovalDesk {
   list(options?: { all?: boolean }): Promise<ApprovalView[]>;
   get(id: string): Promise<ApprovalView | undefined>;
+  /** The withheld output of a quarantine request (OUTPUT_QUARANTINED), for the approver to read before releasing it. */
+  output(id: string): Promise<Record<string, unknown> | undefined>;
   approve(id: string, by: Approver): Promise<ApprovalView>;
   deny(id: string, by: Approver): Promise<ApprovalView>;
   /** Base URL of the HTTP endpoint, for `approve_url` in webhooks. */
@@ -149,3 +151,6 @@ export class ApprovalError extends Error {
 
 /** The `_meta` key under which an agent names the approval its retry uses. */
 export const APPROVAL_META_KEY = 'portcullis/approval';
+
+/** The `_meta` key under which an agent names the quarantined output its retry fetches. */
+export const RELEASE_META_KEY = 'portcullis/release';

@@ -1,6 +1,6 @@
 /**
  * `portcullis approvals ...`: the out-of-band approval queue from the command
- * line. It reads and writes <data>/approvals/ directly, so local access to the
+ * line: held calls and quarantined outputs. It reads and writes <data>/approvals/ directly, so local access to the
  * data directory is itself the approver credential; --as names the approver
  * (it must be in approvals.approvers) and is recorded with the OS user.
  * The running gateway notices a decision within about a second and audits it.
@@ -48,14 +48,19 @@ export function registerApprovalsCommands(program: Command): void {
 
   approvals
     .command('show')
-    .description('one request: the exact call, what held it, its risk rating and status')
+    .description('one request: the exact call, what held it, its risk rating and status (--output: a quarantined output itself)')
     .argument('<id>', 'approval id (ap_...)')
     .option('--data <dir>', 'data directory of the gateway', DEFAULT_DATA)
     .option('--json', 'print JSON')
-    .action(async (id: string, opts: { data: string; json?: boolean }) => {
-      const view = await new ApprovalStore(resolve(opts.data)).get(id);
+    .option('--output', 'also print the withheld output of a quarantine request (sanitised, secrets redacted), to read before releasing it')
+    .action(async (id: string, opts: { data: string; json?: boolean; output?: boolean }) => {
+      const store = new ApprovalStore(resolve(opts.data));
+      const view = await store.get(id);
       if (!view) throw new Error(`no approval request ${id} in ${resolve(opts.data)}`);
-      process.stdout.write(opts.json ? JSON.stringify(view, null, 2) + '\n' : describe(view));
+      const output = opts.output ? await store.output(id) : undefined;
+      if (opts.output && !output) throw new Error(`${id} has no withheld output (only OUTPUT_QUARANTINED requests have one)`);
+      if (opts.json) return void process.stdout.write(JSON.stringify(output ? { ...view, output } : view, null, 2) + '\n');
+      process.stdout.write(describe(view) + (output ? `  output     ${JSON.stringify(output, null, 2).replace(/\n/g, '\n  ')}\n` : ''));
     });
 
   for (const [name, decision] of [['approve', 'approved'], ['deny', 'denied']] as const) {
@@ -80,6 +85,29 @@ export function registerApprovalsCommands(program: Command): void {
         process.stdout.write(`${view.id} ${decision} by ${opts.as}: ${view.binding.server}.${view.binding.tool} for ${view.binding.identity} (expires ${view.expiresAt})\n`);
       });
   }
+
+  approvals
+    .command('release')
+    .description('release a quarantined output (OUTPUT_QUARANTINED) after reading it (show --output); the agent\'s retry of the exact call with _meta {"portcullis/release": id} then receives it once')
+    .argument('<id>', 'quarantine id (ap_...)')
+    .requiredOption('--as <approver>', 'who releases: a name in approvals.approvers (never an agent identity)')
+    .option('--reason <text>', 'why, for the audit log')
+    .option('--config <file>', 'config file (YAML or JSON)', DEFAULT_CONFIG)
+    .option('--data <dir>', 'data directory of the gateway', DEFAULT_DATA)
+    .action(async (id: string, opts: { as: string; reason?: string; config: string; data: string }) => {
+      const loaded = await loadConfigFile(opts.config);
+      checkApprover(opts.as, loaded.config.approvals.approvers, (n) => loaded.identities.has(n));
+      const store = new ApprovalStore(resolve(opts.data));
+      const found = await store.get(id);
+      if (found && found.trigger.code !== 'OUTPUT_QUARANTINED') throw new Error(`${id} holds a call, not an output; decide it with "portcullis approvals approve|deny"`);
+      const view = await store.decide(id, 'approved', {
+        name: opts.as,
+        channel: 'cli',
+        ...(opts.reason ? { reason: opts.reason } : {}),
+        evidence: { osUser: safeUser(), host: hostname(), pid: String(process.pid) },
+      });
+      process.stdout.write(`${view.id} released by ${opts.as}: output of ${view.binding.server}.${view.binding.tool} for ${view.binding.identity} (fetch before ${view.expiresAt})\n`);
+    });
 
   approvals
     .command('token')
@@ -111,6 +139,7 @@ function describe(v: ApprovalView): string {
   ];
   if (v.decision) lines.push(`  decision   ${v.decision.decision} by ${v.decision.approver} via ${v.decision.channel} at ${v.decision.decidedAt}${v.decision.reason ? `: ${v.decision.reason}` : ''}`);
   if (v.consumed) lines.push(`  used       ${v.consumed.consumedAt}`);
+  if (v.trigger.code === 'OUTPUT_QUARANTINED') lines.push(`  withheld   an output; read it with --output, release it with "portcullis approvals release ${v.id} --as NAME"`);
   return lines.join('\n') + '\n';
 }
 

@@ -12,6 +12,7 @@ import { startHttpGateway } from '../serve/http.js';
 import { StdioServerTransport } from '../transports/stdio-server.js';
 import { VERSION } from '../version.js';
 import { registerApprovalsCommands } from './approvals.js';
+import { registerDetectCommand } from './detect.js';
 import { registerRiskCommand } from './risk.js';
 import { registerScanCommand } from './scan.js';
 
@@ -141,6 +142,7 @@ config
 
 registerApprovalsCommands(program);
 registerRiskCommand(program);
+registerDetectCommand(program);
 registerScanCommand(program);
 
 function fail(message: string): never {

@@ -109,6 +109,24 @@ test('an approval rule for a tool that is not allowed is a warning', () => {
   assert.match(warnings[0].message, /not in allowed_tools/);
 });
 
+test('screening: defaults quarantine flagged and spotlight untrusted output; overrides must name configured servers and tools', () => {
+  const { config } = parseConfig(base);
+  assert.deepEqual(
+    { on_flagged: config.screening.on_flagged, untrusted: config.screening.untrusted, secrets: config.screening.secrets, pii: config.screening.pii, threshold: config.screening.threshold },
+    { on_flagged: 'quarantine', untrusted: 'spotlight', secrets: 'redact', pii: 'allow', threshold: 0.5 },
+  );
+  const found = problems(`${base}screening:
+  on_flagged: redact
+  servers: { crn: { trust: untrusted } }
+  tools: { crm2.read: { secrets: block } }
+`);
+  assert.deepEqual(found.map((p) => p.path), ['screening.servers.crn', 'screening.tools.crm2.read']);
+  assert.match(found[0].message, /unknown server "crn" — did you mean "crm"\?/);
+  const [bad] = problems(`${base}screening: { on_flagged: delete }
+`);
+  assert.equal(bad.path, 'screening.on_flagged');
+});
+
 test('JSON configs are accepted', () => {
   const { config } = parseConfig(JSON.stringify({ servers: { s: { command: 'node' } }, identities: { a: { allowed_tools: ['s.*'] } } }));
   assert.deepEqual(Object.keys(config.servers), ['s']);

@@ -8,6 +8,7 @@ import { isGlob, parseNamePattern } from '../policy/patterns.js';
 import { APPROVALS_CONFIG_KEYS, checkApprovalsConfig } from '../approvals/config.js';
 import { RISK_CONFIG_KEYS, checkRiskConfig } from '../risk/config.js';
 import { RATE_LIMIT_CONFIG_KEYS, rateLimitsOptions } from '../guards/rate-limit/config.js';
+import { SCREENING_CONFIG_KEYS } from '../guards/output-screening/config.js';
 
 export interface ConfigProblem {
   /** Dotted path with [index] for arrays: identities.support-agent-v1.allowed_tools[1] */
@@ -124,6 +125,7 @@ const KNOWN_KEYS = [
   ...APPROVALS_CONFIG_KEYS,
   ...RISK_CONFIG_KEYS,
   ...RATE_LIMIT_CONFIG_KEYS,
+  ...SCREENING_CONFIG_KEYS,
 ];
 
 /** Zod reports a union failure as one vague issue; pick the branch the user meant and report its issues instead. */
@@ -255,6 +257,13 @@ function checkMeaning(config: Config): { problems: Finding[]; warnings: Finding[
   problems.push(...approvals.problems);
   warnings.push(...approvals.warnings);
   problems.push(...checkRiskConfig(config, (p) => checkNamePattern(p, servers, sep)).problems);
+  for (const name of Object.keys(config.screening.servers)) {
+    if (!servers.includes(name)) problems.push({ at: ['screening', 'servers', name], message: `unknown server "${name}"${suggest(name, servers)}` });
+  }
+  for (const key of Object.keys(config.screening.tools)) {
+    const problem = checkNamePattern(key, servers, sep);
+    if (problem) problems.push({ at: ['screening', 'tools', key], message: problem });
+  }
   return { problems, warnings };
 }
 

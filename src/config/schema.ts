@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { approvalsConfigSchema } from '../approvals/config.js';
 import { flowConfigSchema, riskConfigSchema, serverPolicyFields } from '../risk/config.js';
 import { rateLimitsSchema } from '../guards/rate-limit/config.js';
+import { screeningConfigSchema } from '../guards/output-screening/config.js';
 
 // Names become parts of exposed tool names and of policy patterns, so they are
 // restricted to characters that cannot smuggle a separator or a glob.
@@ -157,6 +158,7 @@ export const configSchema = z
     approvals: approvalsConfigSchema,
     risk: riskConfigSchema,
     flow: flowConfigSchema,
+    screening: screeningConfigSchema,
   })
   .describe('Portcullis gateway configuration');
 

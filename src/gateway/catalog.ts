@@ -4,9 +4,10 @@ import type { CatalogTool } from '../pipeline/types.js';
 import type { Naming } from './naming.js';
 
 /**
- * What the gateway knows of each upstream's tools. Input schemas are compiled
- * here, once per tool definition, so a call is validated with a function call
- * (compiling per call would put milliseconds on the hot path).
+ * What the gateway knows of each upstream's tools. Input and output schemas are
+ * compiled here, once per tool definition, so a call and its structured result
+ * are validated with a function call (compiling per call would put
+ * milliseconds on the hot path).
  */
 export class ToolCatalog {
   readonly #byServer = new Map<string, Map<string, CatalogTool>>();
@@ -61,7 +62,25 @@ export class ToolCatalog {
     } catch (error) {
       schemaError = (error as Error).message;
     }
-    const entry: CatalogTool = Object.freeze({ server, name: def.name, exposedName: this.naming.expose(server, def.name), definition: def, validateInput, schemaError });
+    let validateOutput: CatalogTool['validateOutput'];
+    let outputSchemaError: string | undefined;
+    if (def.outputSchema !== undefined) {
+      try {
+        validateOutput = compileSchema(def.outputSchema as Record<string, unknown>);
+      } catch (error) {
+        outputSchemaError = (error as Error).message;
+      }
+    }
+    const entry: CatalogTool = Object.freeze({
+      server,
+      name: def.name,
+      exposedName: this.naming.expose(server, def.name),
+      definition: def,
+      validateInput,
+      schemaError,
+      ...(validateOutput ? { validateOutput } : {}),
+      ...(outputSchemaError !== undefined ? { outputSchemaError } : {}),
+    });
     if (old) this.#fingerprints.delete(old);
     this.#fingerprints.set(entry, fingerprint);
     return entry;

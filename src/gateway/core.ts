@@ -24,6 +24,10 @@ export interface GatewayCore {
   capabilities(): ServerCapabilities;
   serverIdentity(): { serverInfo: Implementation; instructions?: string };
   approve(session: Session, invocation: Invocation, hold: Decision, call?: HeldCall): Promise<ApprovalAnswer>;
+  /** Keeps an output a result guard withheld (a result-phase hold) for an approver; answers what the agent is told. */
+  quarantine(request: QuarantineRequest): Promise<ApprovalRefusal>;
+  /** Hands out a released output to the retry that names it; never runs the call again. */
+  release(request: ReleaseRequest): Promise<ReleaseAnswer>;
   sessionClosed(session: Session): void;
   /** Whether any open session is subscribed to the URI. */
   isSubscribed(uri: string): boolean;
@@ -64,6 +68,26 @@ export interface ApprovalRefusal {
   data?: Record<string, unknown>;
 }
 
+/** An output withheld by a result guard: `output` is what the agent gets if it is released. */
+export interface QuarantineRequest {
+  session: Session;
+  /** The call as the client made it (a retry must repeat it exactly). */
+  invocation: Invocation;
+  hold: Decision;
+  output: Record<string, unknown>;
+}
+
+export interface ReleaseRequest {
+  session: Session;
+  invocation: Invocation;
+  /** What the client put under _meta["portcullis/release"]. */
+  id: unknown;
+}
+
+export type ReleaseAnswer =
+  | { released: true; output: Record<string, unknown>; detail: Record<string, unknown> }
+  | { released: false; refusal: ApprovalRefusal; detail: Record<string, unknown> };
+
 /**
  * Where held calls go for a human decision. The approvals issue provides real
  * brokers (MCP elicitation, an out-of-band queue); without one, held calls are
@@ -71,6 +95,9 @@ export interface ApprovalRefusal {
  */
 export interface ApprovalBroker {
   decide(request: ApprovalRequest): Promise<ApprovalAnswer>;
+  /** Stores a withheld output for an out-of-band approver; without it such outputs are refused outright. */
+  quarantine?(request: QuarantineRequest): Promise<ApprovalRefusal>;
+  release?(request: ReleaseRequest): Promise<ReleaseAnswer>;
   close?(): Promise<void>;
 }
 

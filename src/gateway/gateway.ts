@@ -14,10 +14,11 @@ import { SandboxManager, type SandboxBackend } from '../sandbox/index.js';
 import type { ProcessSpec } from '../transports/stdio-process.js';
 import { VERSION } from '../version.js';
 import { ToolCatalog } from './catalog.js';
-import { AuditUnavailableError, type ApprovalAnswer, type ApprovalBroker, type GatewayCore, type HeldCall } from './core.js';
+import { AuditUnavailableError, type ApprovalAnswer, type ApprovalBroker, type ApprovalRefusal, type GatewayCore, type HeldCall, type QuarantineRequest, type ReleaseAnswer, type ReleaseRequest } from './core.js';
 import { ApprovalsBroker } from '../approvals/broker.js';
 import type { RiskAssessor } from '../approvals/types.js';
 import { riskAssessor } from '../risk/model.js';
+import { redactSecrets, redactText } from '../screening/index.js';
 import { Naming } from './naming.js';
 import { ResourceRouter } from './resources.js';
 import { Session, type SessionPrincipal } from './session.js';
@@ -152,7 +153,7 @@ export class Gateway implements GatewayCore {
 
   async audit(event: AuditEvent): Promise<void> {
     try {
-      await this.#auditLog!.append(event);
+      await this.#auditLog!.append(withoutSecrets(event));
     } catch (error) {
       throw new AuditUnavailableError((error as Error).message);
     }
@@ -212,6 +213,22 @@ export class Gateway implements GatewayCore {
     } catch (error) {
       return { approved: false, detail: { channel: 'error', outcome: `refused: approval channel failed (${(error as Error).message})` } };
     }
+  }
+
+  async quarantine(request: QuarantineRequest): Promise<ApprovalRefusal> {
+    const refused = (why: string): ApprovalRefusal => ({ verdict: 'deny', code: request.hold.code, reason: `${request.hold.reason}; the output was withheld and cannot be released (${why})` });
+    if (!this.approvals.quarantine) return refused("this gateway's approval broker keeps no quarantine");
+    try {
+      return await this.approvals.quarantine(request);
+    } catch (error) {
+      if (error instanceof AuditUnavailableError) throw error;
+      return refused(`the quarantine store failed: ${(error as Error).message}`);
+    }
+  }
+
+  async release(request: ReleaseRequest): Promise<ReleaseAnswer> {
+    if (!this.approvals.release) return { released: false, detail: { outcome: 'no quarantine' }, refusal: { verdict: 'deny', code: 'APPROVAL_MISMATCH', reason: 'this gateway\'s approval broker keeps no quarantine, so nothing can be released; call without _meta["portcullis/release"]' } };
+    return this.approvals.release(request);
   }
 
   sessionClosed(session: Session): void {
@@ -283,9 +300,10 @@ export class Gateway implements GatewayCore {
   }
 
   #onUpstreamEvent(u: Upstream, e: UpstreamEvent): void {
-    if (e.kind === 'stderr') return this.log.debug({ server: u.name }, e.line);
+    // A server's stderr and exit details are its own words and may carry credentials: logs get them redacted.
+    if (e.kind === 'stderr') return void (this.log.isLevelEnabled('debug') && this.log.debug({ server: u.name }, redactText(e.line, { secrets: true, pii: false }).text));
     const level = e.kind === 'started' ? 'info' : 'warn';
-    this.log[level]({ server: u.name, ...e }, `upstream ${u.name}: ${e.kind}`);
+    this.log[level](redactSecrets({ server: u.name, ...e }, { secrets: true, pii: false }).value, `upstream ${u.name}: ${e.kind}`);
     const { kind, ...detail } = e;
     void this.audit({ type: 'upstream', server: u.name, reason: kind, detail }).catch(() => {});
     if (e.kind === 'started' && e.restart > 0) {
@@ -329,4 +347,18 @@ export class Gateway implements GatewayCore {
       }
     }
   }
+}
+
+/**
+ * The audit log itself redacts secret-named fields; this finds secrets by their
+ * value (an AWS key or GitHub token in `note`, a password in an upstream error
+ * message) in every record, in this one place, before anything is hashed or
+ * written. PII stays: an investigator needs to see whom an e-mail went to.
+ */
+function withoutSecrets(event: AuditEvent): AuditEvent {
+  const args = event.args === undefined ? undefined : redactSecrets(event.args, { secrets: true, pii: false }).value;
+  const detail = event.detail === undefined ? undefined : redactSecrets(event.detail, { secrets: true, pii: false }).value;
+  const reason = event.reason === undefined ? undefined : redactText(event.reason, { secrets: true, pii: false }).text;
+  if (args === event.args && detail === event.detail && reason === event.reason) return event;
+  return { ...event, ...(args !== undefined ? { args } : {}), ...(detail !== undefined ? { detail } : {}), ...(reason !== undefined ? { reason } : {}) };
 }

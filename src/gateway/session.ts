@@ -15,7 +15,7 @@ import { RpcCodes, rpcCodeFor } from '../pipeline/codes.js';
 import type { Decision, Invocation, Listed, RequestContext, SessionView } from '../pipeline/types.js';
 import { failure, type Outcome, type RpcError, type Upstream } from './upstream.js';
 import { AuditUnavailableError, type ApprovalAnswer, type GatewayCore } from './core.js';
-import { APPROVAL_META_KEY } from '../approvals/types.js';
+import { APPROVAL_META_KEY, RELEASE_META_KEY } from '../approvals/types.js';
 
 type Id = string | number;
 type Params = Record<string, unknown>;
@@ -341,16 +341,20 @@ export class Session implements SessionView {
   }
 
   /** The guarded path: pipeline → audit → upstream → result guards → audit (durable) → client. */
-  async #invoke(ctx: RequestContext, id: Id, invocation: Invocation, upstreamParams: Params): Promise<Outcome> {
-    const upstream = this.core.upstream(invocation.server);
+  async #invoke(ctx: RequestContext, id: Id, requested: Invocation, upstreamParams: Params): Promise<Outcome> {
+    const upstream = this.core.upstream(requested.server);
+    const release = (upstreamParams._meta as Params | undefined)?.[RELEASE_META_KEY];
+    if (release !== undefined) return this.#release(ctx, requested, release);
+    const { decision, trail, invocation } = await this.core.pipeline.invoke(ctx, requested);
+    // A guard may have replaced the arguments (secrets redacted): the upstream, the approval and the audit see the replacement.
+    if (invocation !== requested && invocation.kind !== 'resource') upstreamParams = { ...upstreamParams, arguments: invocation.arguments };
     const subject = subjectOf(invocation);
     const base: AuditEvent = { type: 'call', session: this.id, identity: this.identity.name, method: ctx.method, server: invocation.server, ...subject };
-    const { decision, trail } = await this.core.pipeline.invoke(ctx, invocation);
     const trailDetail = {
       call: ctx.callId,
-      ...(trail.length > 0 ? { trail: trail.map((d) => ({ guard: d.guard, verdict: d.verdict, code: d.code, ...(d.shadow ? { shadow: true } : {}) })) } : {}),
-      // What the deciding guard found (e.g. the earlier call whose output a sink call carries).
-      ...(decision.verdict !== 'allow' && decision.detail ? { evidence: decision.detail } : {}),
+      ...(trail.length > 0 ? { trail: trailOf(trail) } : {}),
+      // What the deciding guard found (e.g. the earlier call whose output a sink call carries), or what allowing guards changed.
+      ...evidenceOf(decision, trail),
     };
     let approval: Params | undefined;
     if (decision.verdict === 'hold') {
@@ -367,8 +371,7 @@ export class Session implements SessionView {
         const r = approved.approved ? { verdict: 'deny' as const, code: 'APPROVAL_DENIED' as const, reason: 'the client cancelled the call before it ran' } : approved.refusal;
         const final: Decision = r ? { verdict: r.verdict, code: r.code, reason: r.reason, guard: decision.guard } : decision;
         await this.core.audit({ ...base, ...decisionFields(final), detail: { ...trailDetail, approval: approved.detail } });
-        const out = refusal(final) as { error: RpcError };
-        return r && 'data' in r && r.data ? { error: { ...out.error, data: { ...(out.error.data as Params), ...r.data } } } : out;
+        return refusal(final, r?.data);
       }
       approval = approved.detail;
       upstreamParams = withoutApprovalMeta(upstreamParams);
@@ -386,13 +389,48 @@ export class Session implements SessionView {
     const answer = await this.#relay(ctx, id, upstream, ctx.method, upstreamParams);
     const ms = Math.round((performance.now() - started) * 1000) / 1000;
     if ('error' in answer) {
-      await Promise.all([logged, this.core.audit({ ...base, type: 'error', code: codeOf(answer.error), reason: answer.error.message, detail: { call: ctx.callId, ms } })]);
-      return answer;
+      // An error message reaches the model as text too; guards may rewrite it (never into a result).
+      const error = this.core.pipeline.error(ctx, invocation, answer.error) as RpcError;
+      await Promise.all([logged, this.core.audit({ ...base, type: 'error', code: codeOf(error), reason: error.message, detail: { call: ctx.callId, ms } })]);
+      return { error };
     }
     const screened = await this.core.pipeline.result(ctx, invocation, answer.result);
-    const final = screened.decision.verdict === 'allow' ? { result: screened.decision.result ?? answer.result } : refusal(screened.decision);
-    await Promise.all([logged, this.core.audit({ ...base, type: 'result', ...(screened.decision.verdict !== 'allow' ? decisionFields(screened.decision) : {}), result: digest(answer.result), detail: { call: ctx.callId, ms } })]);
+    const d = screened.decision;
+    let final: Outcome;
+    let fields: Partial<AuditEvent> = {};
+    if (d.verdict === 'allow') {
+      final = { result: d.result ?? answer.result };
+    } else if (d.verdict === 'hold') {
+      // Withheld for a human: kept as the guard left it, released only by an approver, fetched by an exact retry.
+      const q = await this.core.quarantine({ session: this, invocation: requested, hold: d, output: d.result ?? answer.result });
+      const held: Decision = { verdict: q.verdict, code: q.code, reason: q.reason, guard: d.guard };
+      final = refusal(held, q.data);
+      fields = decisionFields(held);
+    } else {
+      final = refusal(d);
+      fields = decisionFields(d);
+    }
+    const objected = screened.trail.some((t) => t.verdict !== 'allow');
+    const resultDetail = { call: ctx.callId, ms, ...(objected ? { trail: trailOf(screened.trail) } : {}), ...evidenceOf(d, screened.trail) };
+    await Promise.all([logged, this.core.audit({ ...base, type: 'result', ...fields, result: digest(answer.result), detail: resultDetail })]);
     return final;
+  }
+
+  /**
+   * A retry naming a quarantined output (`_meta["portcullis/release"]`): the
+   * stored output is handed over once if an approver released it for this
+   * exact call of this session. The call is not run again.
+   */
+  async #release(ctx: RequestContext, invocation: Invocation, id: unknown): Promise<Outcome> {
+    const base: AuditEvent = { type: 'result', session: this.id, identity: this.identity.name, method: ctx.method, server: invocation.server, ...subjectOf(invocation) };
+    const answer = await this.core.release({ session: this, invocation, id });
+    if (!answer.released) {
+      const d: Decision = { verdict: answer.refusal.verdict, code: answer.refusal.code, reason: answer.refusal.reason };
+      await this.core.audit({ ...base, type: 'call', ...decisionFields(d), detail: { call: ctx.callId, release: answer.detail } });
+      return refusal(d, answer.refusal.data);
+    }
+    await this.core.audit({ ...base, decision: 'allow', code: 'ALLOWED', reason: `released output ${String(id)} delivered`, result: digest(answer.output), detail: { call: ctx.callId, release: answer.detail } });
+    return { result: answer.output };
   }
 
   #relay(ctx: RequestContext, id: Id, upstream: Upstream, method: string, params: Params): Promise<Outcome> {
@@ -513,8 +551,24 @@ function decisionFields(d: Decision): Partial<AuditEvent> {
   return { decision: d.verdict, code: d.code, reason: d.reason, guard: d.guard };
 }
 
-function refusal(d: Decision): Outcome {
-  return { error: { code: rpcCodeFor(d.code), message: `${d.code}: ${d.reason}`, data: { code: d.code, guard: d.guard, verdict: d.verdict, ...(d.retryAfterSeconds !== undefined ? { retry_after_seconds: d.retryAfterSeconds } : {}) } } };
+/** The client's error for a decision; `data` adds fields such as approvalId or quarantineId. */
+function refusal(d: Decision, data?: Params): Outcome {
+  return { error: { code: rpcCodeFor(d.code), message: `${d.code}: ${d.reason}`, data: { code: d.code, guard: d.guard, verdict: d.verdict, ...(d.retryAfterSeconds !== undefined ? { retry_after_seconds: d.retryAfterSeconds } : {}), ...data } } };
+}
+
+function trailOf(trail: readonly Decision[]): Params[] {
+  return trail.map((d) => ({ guard: d.guard, verdict: d.verdict, code: d.code, ...(d.shadow ? { shadow: true } : {}) }));
+}
+
+/**
+ * Evidence for the audit record: the deciding guard's detail, or when the
+ * message was allowed, what allowing guards found or changed (e.g. what output
+ * screening removed, which secrets were redacted: kinds and counts only).
+ */
+function evidenceOf(decision: Decision, trail: readonly Decision[]): { evidence?: Params } {
+  if (decision.verdict !== 'allow') return decision.detail ? { evidence: { ...decision.detail } } : {};
+  const found = trail.filter((d) => d.verdict === 'allow' && d.detail);
+  return found.length === 0 ? {} : { evidence: Object.assign({}, ...found.map((d) => d.detail)) as Params };
 }
 
 /** The approval id is the gateway's business; the upstream never sees it. */

@@ -36,6 +36,11 @@ export const ReasonCodes = {
   FLOW_BUDGET_EXCEEDED: 'FLOW_BUDGET_EXCEEDED',
   RATE_LIMITED: 'RATE_LIMITED',
   RATE_LIMIT_BURST: 'RATE_LIMIT_BURST',
+  OUTPUT_INJECTION: 'OUTPUT_INJECTION',
+  OUTPUT_QUARANTINED: 'OUTPUT_QUARANTINED',
+  OUTPUT_SCHEMA_MISMATCH: 'OUTPUT_SCHEMA_MISMATCH',
+  SECRET_IN_OUTPUT: 'SECRET_IN_OUTPUT',
+  SECRET_IN_ARGUMENTS: 'SECRET_IN_ARGUMENTS',
 } as const;
 
 export type ReasonCode = (typeof ReasonCodes)[keyof typeof ReasonCodes];
@@ -69,6 +74,7 @@ export function rpcCodeFor(code: ReasonCode): number {
     case 'APPROVAL_EXPIRED':
     case 'APPROVAL_REPLAYED':
     case 'APPROVAL_MISMATCH':
+    case 'OUTPUT_QUARANTINED':
       return RpcCodes.APPROVAL_REQUIRED;
     case 'SESSION_EXPIRED':
       return RpcCodes.SESSION_EXPIRED;

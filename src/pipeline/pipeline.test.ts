@@ -63,6 +63,26 @@ test('result guards see the result as the previous guard left it', async () => {
   assert.deepEqual(decision.result, { text: 'HI!' });
 });
 
+test('an invoke guard may replace the arguments: later guards and the caller see the replacement, a shadowed guard cannot', async () => {
+  const call = { kind: 'tool', server: 'x', name: 't', exposedName: 'x__t', arguments: { note: 'secret' } } as unknown as Invocation;
+  const seen: unknown[] = [];
+  const redact: Guard = { name: 'redact', onInvoke: () => ({ ...allow(), arguments: { note: '[REDACTED]' } }) };
+  const p = new Pipeline([redact, guard('after', (_c, i) => (seen.push((i as { arguments: unknown }).arguments), allow()))]);
+  const out = await p.invoke(ctx, call);
+  assert.deepEqual(seen, [{ note: '[REDACTED]' }]);
+  assert.deepEqual((out.invocation as { arguments: unknown }).arguments, { note: '[REDACTED]' });
+  const shadowed = await new Pipeline([{ guard: redact, mode: 'shadow' }]).invoke(ctx, call);
+  assert.equal(shadowed.invocation, call);
+});
+
+test('error guards may rewrite an upstream error; one that throws withholds the message (fail closed)', () => {
+  const upstreamError = { code: -32603, message: 'bad\u200b thing' };
+  const p = new Pipeline([{ name: 'clean', onError: (_c, _i, e) => ({ ...e, message: e.message.replace('\u200b', '') }) }]);
+  assert.deepEqual(p.error(ctx, inv, upstreamError), { code: -32603, message: 'bad thing' });
+  const broken = new Pipeline([{ name: 'boom', onError: () => { throw new Error('x'); } }]);
+  assert.match(broken.error(ctx, inv, upstreamError).message, /withheld because guard boom failed/);
+});
+
 test('an empty pipeline is a pure relay', async () => {
   const p = new Pipeline([]);
   assert.equal((await p.invoke(ctx, inv)).decision.verdict, 'allow');

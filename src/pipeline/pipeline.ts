@@ -1,4 +1,4 @@
-import { allow, deny, type Decision, type Guard, type GuardEntry, type GuardMode, type Invocation, type Listed, type RequestContext, type ResultDecision } from './types.js';
+import { allow, deny, type Decision, type Guard, type GuardEntry, type GuardMode, type Invocation, type InvokeDecision, type Listed, type RequestContext, type ResultDecision, type UpstreamError } from './types.js';
 
 export interface Outcome<D extends Decision = Decision> {
   /** The decision that stands: the first enforced deny/hold, else allow. */
@@ -20,6 +20,7 @@ export class Pipeline {
   readonly #onList: readonly GuardEntry[];
   readonly #onInvoke: readonly GuardEntry[];
   readonly #onResult: readonly GuardEntry[];
+  readonly #onError: readonly GuardEntry[];
 
   constructor(guards: readonly (Guard | GuardEntry)[]) {
     this.#entries = guards.map((g) => ('guard' in g ? g : { guard: g, mode: 'enforce' as GuardMode }));
@@ -28,6 +29,8 @@ export class Pipeline {
     this.#onList = this.#entries.filter((e) => e.guard.onList);
     this.#onInvoke = this.#entries.filter((e) => e.guard.onInvoke);
     this.#onResult = this.#entries.filter((e) => e.guard.onResult);
+    // A shadowed guard must not change what the client sees, so only enforcing ones rewrite errors.
+    this.#onError = this.#entries.filter((e) => e.guard.onError && e.mode === 'enforce');
   }
 
   get guards(): readonly GuardEntry[] {
@@ -42,19 +45,25 @@ export class Pipeline {
     return this.#runSync(this.#onList, (g) => g.onList!(ctx, item));
   }
 
-  async invoke(ctx: RequestContext, invocation: Invocation): Promise<Outcome> {
+  /**
+   * Runs invoke guards in order; each sees the invocation as the previous one
+   * left it (a guard may replace the arguments). Returns the invocation to run.
+   */
+  async invoke(ctx: RequestContext, invocation: Invocation): Promise<Outcome & { invocation: Invocation }> {
     const trail: Decision[] = [];
+    let current = invocation;
     for (const entry of this.#onInvoke) {
-      let d: Decision;
+      let d: InvokeDecision;
       try {
-        d = await entry.guard.onInvoke!(ctx, invocation);
+        d = await entry.guard.onInvoke!(ctx, current);
       } catch (error) {
         d = failed(entry.guard, error);
       }
       const stop = record(trail, entry, d);
-      if (stop) return { decision: stop, trail };
+      if (stop) return { decision: stop, trail, invocation: current };
+      if (d.arguments && entry.mode === 'enforce' && current.kind !== 'resource') current = { ...current, arguments: d.arguments };
     }
-    return { decision: allow(), trail };
+    return { decision: allow(), trail, invocation: current };
   }
 
   /** Runs result guards in order; each sees the result as the previous one left it. */
@@ -73,6 +82,19 @@ export class Pipeline {
       if (d.result && entry.mode === 'enforce') current = d.result;
     }
     return { decision: { ...allow(), result: current }, trail };
+  }
+
+  /** Lets guards rewrite an upstream error (never into a result); a guard that throws withholds the message (fail closed). */
+  error(ctx: RequestContext, invocation: Invocation, error: UpstreamError): UpstreamError {
+    let current = error;
+    for (const entry of this.#onError) {
+      try {
+        current = entry.guard.onError!(ctx, invocation, current) ?? current;
+      } catch (e) {
+        return { code: error.code, message: `the upstream's error message was withheld because guard ${entry.guard.name} failed on it (${(e as Error)?.message ?? String(e)})` };
+      }
+    }
+    return current;
   }
 
   #runSync(entries: readonly GuardEntry[], call: (g: Guard) => Decision): Outcome {

@@ -42,6 +42,10 @@ export interface CatalogTool {
   readonly validateInput?: ValidateFunction;
   /** Why the input schema could not be compiled; calls then fail closed. */
   readonly schemaError?: string;
+  /** The tool's outputSchema, compiled once; absent when the tool declares none. */
+  readonly validateOutput?: ValidateFunction;
+  /** Why a declared outputSchema could not be compiled; results are then refused. */
+  readonly outputSchemaError?: string;
 }
 
 export type Invocation =
@@ -73,18 +77,40 @@ export interface RequestContext {
  *  - onList:    each item of a tools/resources/prompts list (visibility)
  *  - onInvoke:  a tool call, resource read or prompt get, before the upstream sees it
  *  - onResult:  the upstream's answer, before the client sees it (output screening plugs in here)
+ *  - onError:   the upstream's JSON-RPC error for an invocation; a guard may only rewrite it (it reaches the model too)
  */
 export interface Guard {
   readonly name: string;
   onRequest?(ctx: RequestContext): Decision;
   onList?(ctx: RequestContext, item: Listed): Decision;
-  onInvoke?(ctx: RequestContext, invocation: Invocation): Decision | Promise<Decision>;
+  onInvoke?(ctx: RequestContext, invocation: Invocation): InvokeDecision | Promise<InvokeDecision>;
   onResult?(ctx: RequestContext, invocation: Invocation, result: Record<string, unknown>): ResultDecision | Promise<ResultDecision>;
+  onError?(ctx: RequestContext, invocation: Invocation, error: UpstreamError): UpstreamError | undefined;
 }
 
-/** onResult may also replace the result (e.g. sanitised or redacted output). */
+/**
+ * onInvoke may also replace the arguments of a tool call or prompt get (e.g.
+ * secrets redacted); the guards after it, the approval binding, the audit
+ * record and the upstream all see the replacement.
+ */
+export interface InvokeDecision extends Decision {
+  readonly arguments?: Record<string, unknown>;
+}
+
+/**
+ * onResult may also replace the result (e.g. sanitised or redacted output). A
+ * `hold` withholds the result for a human: the gateway keeps `result` (the
+ * output as it may be released) and answers OUTPUT_QUARANTINED.
+ */
 export interface ResultDecision extends Decision {
   readonly result?: Record<string, unknown>;
+}
+
+/** A JSON-RPC error as the upstream (or the gateway's upstream layer) answered an invocation. */
+export interface UpstreamError {
+  readonly code: number;
+  readonly message: string;
+  readonly data?: unknown;
 }
 
 export type GuardMode = 'enforce' | 'shadow';

@@ -95,10 +95,10 @@ export interface CliResult extends Exit {
   stderr: string;
 }
 
-/** Runs the CLI to completion (stdin closed) and collects its output. */
-export async function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+/** Runs the CLI to completion (stdin: `input`, then closed) and collects its output. */
+export async function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
   const child = spawnCli(args, options);
-  child.stdin.end();
+  child.stdin.end(options.input);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));

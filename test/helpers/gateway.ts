@@ -63,3 +63,9 @@ export function textOf(result: unknown): string {
   const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
   return content.map((c) => c.text ?? '').join('');
 }
+
+/** The data inside a spotlighted block (output screening wraps untrusted output so), or the text as it is. */
+export function dataOf(text: string): string {
+  const m = /<untrusted-data-([0-9a-f]+)>\n([\s\S]*)\n<\/untrusted-data-\1>$/.exec(text);
+  return m ? m[2] : text;
+}
