@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -350,6 +350,9 @@ export class Session implements SessionView {
     if (invocation !== requested && invocation.kind !== 'resource') upstreamParams = { ...upstreamParams, arguments: invocation.arguments };
     const subject = subjectOf(invocation);
     const base: AuditEvent = { type: 'call', session: this.id, identity: this.identity.name, method: ctx.method, server: invocation.server, ...subject };
+    // Result and error records point at the call record (detail.call), which holds the
+    // arguments; storing them once halves what is redacted, hashed and written per call.
+    const { args: _args, ...outcomeBase } = base;
     const trailDetail = {
       call: ctx.callId,
       ...(trail.length > 0 ? { trail: trailOf(trail) } : {}),
@@ -391,7 +394,7 @@ export class Session implements SessionView {
     if ('error' in answer) {
       // An error message reaches the model as text too; guards may rewrite it (never into a result).
       const error = this.core.pipeline.error(ctx, invocation, answer.error) as RpcError;
-      await Promise.all([logged, this.core.audit({ ...base, type: 'error', code: codeOf(error), reason: error.message, detail: { call: ctx.callId, ms } })]);
+      await Promise.all([logged, this.core.audit({ ...outcomeBase, type: 'error', code: codeOf(error), reason: error.message, detail: { call: ctx.callId, ms } })]);
       return { error };
     }
     const screened = await this.core.pipeline.result(ctx, invocation, answer.result);
@@ -412,7 +415,7 @@ export class Session implements SessionView {
     }
     const objected = screened.trail.some((t) => t.verdict !== 'allow');
     const resultDetail = { call: ctx.callId, ms, ...(objected ? { trail: trailOf(screened.trail) } : {}), ...evidenceOf(d, screened.trail) };
-    await Promise.all([logged, this.core.audit({ ...base, type: 'result', ...fields, result: digest(answer.result), detail: resultDetail })]);
+    await Promise.all([logged, this.core.audit({ ...outcomeBase, type: 'result', ...fields, result: digest(answer.result), detail: resultDetail })]);
     return final;
   }
 
@@ -586,7 +589,7 @@ function codeOf(error: { data?: unknown }): string {
 
 function digest(result: Params): { bytes: number; sha256: string; isError: boolean } {
   const text = JSON.stringify(result);
-  return { bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex'), isError: result.isError === true };
+  return { bytes: Buffer.byteLength(text), sha256: hash('sha256', text, 'hex'), isError: result.isError === true };
 }
 
 function encodeCursor(positions: Map<string, string>): string {
