@@ -72,16 +72,8 @@ export function registerApprovalsCommands(program: Command): void {
       .option('--reason <text>', 'why, for the audit log')
       .option('--config <file>', 'config file (YAML or JSON)', DEFAULT_CONFIG)
       .option('--data <dir>', 'data directory of the gateway', DEFAULT_DATA)
-      .action(async (id: string, opts: { as: string; reason?: string; config: string; data: string }) => {
-        const loaded = await loadConfigFile(opts.config);
-        checkApprover(opts.as, loaded.config.approvals.approvers, (n) => loaded.identities.has(n));
-        const store = new ApprovalStore(resolve(opts.data));
-        const view = await store.decide(id, decision, {
-          name: opts.as,
-          channel: 'cli',
-          ...(opts.reason ? { reason: opts.reason } : {}),
-          evidence: { osUser: safeUser(), host: hostname(), pid: String(process.pid) },
-        });
+      .action(async (id: string, opts: DecideOptions) => {
+        const view = await decideAs(id, decision, opts);
         process.stdout.write(`${view.id} ${decision} by ${opts.as}: ${view.binding.server}.${view.binding.tool} for ${view.binding.identity} (expires ${view.expiresAt})\n`);
       });
   }
@@ -94,17 +86,9 @@ export function registerApprovalsCommands(program: Command): void {
     .option('--reason <text>', 'why, for the audit log')
     .option('--config <file>', 'config file (YAML or JSON)', DEFAULT_CONFIG)
     .option('--data <dir>', 'data directory of the gateway', DEFAULT_DATA)
-    .action(async (id: string, opts: { as: string; reason?: string; config: string; data: string }) => {
-      const loaded = await loadConfigFile(opts.config);
-      checkApprover(opts.as, loaded.config.approvals.approvers, (n) => loaded.identities.has(n));
-      const store = new ApprovalStore(resolve(opts.data));
-      const found = await store.get(id);
-      if (found && found.trigger.code !== 'OUTPUT_QUARANTINED') throw new Error(`${id} holds a call, not an output; decide it with "portcullis approvals approve|deny"`);
-      const view = await store.decide(id, 'approved', {
-        name: opts.as,
-        channel: 'cli',
-        ...(opts.reason ? { reason: opts.reason } : {}),
-        evidence: { osUser: safeUser(), host: hostname(), pid: String(process.pid) },
+    .action(async (id: string, opts: DecideOptions) => {
+      const view = await decideAs(id, 'approved', opts, (found) => {
+        if (found.trigger.code !== 'OUTPUT_QUARANTINED') throw new Error(`${id} holds a call, not an output; decide it with "portcullis approvals approve|deny"`);
       });
       process.stdout.write(`${view.id} released by ${opts.as}: output of ${view.binding.server}.${view.binding.tool} for ${view.binding.identity} (fetch before ${view.expiresAt})\n`);
     });
@@ -123,6 +107,34 @@ export function registerApprovalsCommands(program: Command): void {
       const jwt = await issueApproverToken(key, { approver: opts.as, ttlSeconds: opts.ttl, audience: loaded.config.tokens.audience, issuer: loaded.config.tokens.issuer });
       process.stdout.write(jwt + '\n');
     });
+}
+
+interface DecideOptions {
+  as: string;
+  reason?: string;
+  config: string;
+  data: string;
+}
+
+/**
+ * Records a decision from the command line: the name must be a configured
+ * approver (never an agent identity), and the local account is kept as evidence,
+ * since access to the data dir is the credential here.
+ */
+async function decideAs(id: string, decision: 'approved' | 'denied', opts: DecideOptions, check?: (found: ApprovalView) => void): Promise<ApprovalView> {
+  const loaded = await loadConfigFile(opts.config);
+  checkApprover(opts.as, loaded.config.approvals.approvers, (n) => loaded.identities.has(n));
+  const store = new ApprovalStore(resolve(opts.data));
+  if (check) {
+    const found = await store.get(id);
+    if (found) check(found);
+  }
+  return store.decide(id, decision, {
+    name: opts.as,
+    channel: 'cli',
+    ...(opts.reason ? { reason: opts.reason } : {}),
+    evidence: { osUser: safeUser(), host: hostname(), pid: String(process.pid) },
+  });
 }
 
 function describe(v: ApprovalView): string {

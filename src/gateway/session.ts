@@ -450,9 +450,10 @@ export class Session implements SessionView {
 
   // ---- upstream → client -----------------------------------------------------
 
-  /** A server→client request attributed to this session (sampling, elicitation, roots). */
+  /** A server→client request attributed to this session (sampling, elicitation). */
   async forwardRequest(upstream: Upstream, request: JSONRPCRequest, relatedId: Id): Promise<Outcome> {
-    const needs: Record<string, keyof ClientCapabilities> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+    // roots/list never gets here: the gateway answers it itself (roots are not relayed to shared upstreams).
+    const needs: Record<string, keyof ClientCapabilities> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation' };
     const capability = needs[request.method];
     if (capability && !this.clientCapabilities[capability]) {
       return failure('CLIENT_CAPABILITY_MISSING', `server "${upstream.name}" asked for ${request.method}, but the client did not declare the ${capability} capability`);

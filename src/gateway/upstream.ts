@@ -42,7 +42,7 @@ export type UpstreamEvent =
 export interface UpstreamHooks {
   /** A notification; `owner` is set when exactly one caller could have caused it. */
   notification(upstream: Upstream, message: JSONRPCNotification, owner: RequestOwner | undefined): void;
-  /** A server→client request (sampling, elicitation, roots); must answer. */
+  /** A server→client request (sampling, elicitation, or roots/list, which the gateway refuses); must answer. */
   request(upstream: Upstream, message: JSONRPCRequest, owner: RequestOwner | undefined): Promise<Outcome>;
   event(upstream: Upstream, event: UpstreamEvent): void;
 }

@@ -7,7 +7,7 @@ import { Gateway } from '../gateway/gateway.js';
 import { Naming } from '../gateway/naming.js';
 import type { Identity } from '../policy/identity.js';
 import { RiskModel } from './model.js';
-import { TIERS, type Answer, type FlowLabel, type Gate, type Tier } from './types.js';
+import { TIERS, type Gate, type Tier, type ToolRating } from './types.js';
 
 export interface InventoryAccess {
   readonly identity: string;
@@ -19,15 +19,9 @@ export interface InventoryAccess {
   readonly explicit: boolean;
 }
 
-export interface InventoryTool {
-  readonly server: string;
-  readonly tool: string;
+/** A tool's rating plus what the inventory adds: its exposed name and who may call it. */
+export interface InventoryTool extends ToolRating {
   readonly exposed: string;
-  readonly permission: Answer<string>;
-  readonly blastRadius: Answer<string>;
-  readonly reversibility: Answer<string>;
-  readonly tier: Answer<Tier>;
-  readonly labels: Answer<readonly FlowLabel[]>;
   readonly access: readonly InventoryAccess[];
 }
 
@@ -108,17 +102,7 @@ export function buildInventory(config: Config, identities: ReadonlyMap<string, I
         const g = model.gate(identity, rating);
         access.push({ identity: id, gate: g.gate, triggers: g.triggers, ...(g.rule ? { rule: g.rule } : {}), explicit: g.explicit });
       }
-      rows.push({
-        server: name,
-        tool: definition.name,
-        exposed: naming.expose(name, definition.name),
-        permission: rating.permission,
-        blastRadius: rating.blastRadius,
-        reversibility: rating.reversibility,
-        tier: rating.tier,
-        labels: rating.labels,
-        access,
-      });
+      rows.push({ ...rating, exposed: naming.expose(name, definition.name), access });
     }
   }
   const rank = (t: Tier) => TIERS.indexOf(t);
