@@ -59,6 +59,8 @@ describe('portcullis risk --config', () => {
     const dir = await dirs.make('portcullis-risk-');
     const { file } = await writeYaml(dir, 'portcullis.yaml', {
       mode: 'production',
+      // The report reviews servers, so it needs no lock; production config still names a signer.
+      admission: { trusted_keys: { ci: 'ci.pub' } },
       servers: {
         ...demoServers(),
         crm: { ...demoServers().crm, risk: { blast_radius: 'enterprise' }, labels: { read_crm_ticket: ['private', 'untrusted'] } },

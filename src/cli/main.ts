@@ -15,6 +15,7 @@ import { registerApprovalsCommands } from './approvals.js';
 import { registerDetectCommand } from './detect.js';
 import { registerRiskCommand } from './risk.js';
 import { registerScanCommand } from './scan.js';
+import { registerLockCommands } from './lock.js';
 
 const DEFAULT_CONFIG = 'portcullis.yaml';
 const DEFAULT_DATA = 'portcullis-data';
@@ -144,6 +145,7 @@ registerApprovalsCommands(program);
 registerRiskCommand(program);
 registerDetectCommand(program);
 registerScanCommand(program);
+registerLockCommands(program);
 
 function fail(message: string): never {
   process.stderr.write(`portcullis: ${message}\n`);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import type { z } from 'zod';
@@ -9,6 +10,8 @@ import { APPROVALS_CONFIG_KEYS, checkApprovalsConfig } from '../approvals/config
 import { RISK_CONFIG_KEYS, checkRiskConfig } from '../risk/config.js';
 import { RATE_LIMIT_CONFIG_KEYS, rateLimitsOptions } from '../guards/rate-limit/config.js';
 import { SCREENING_CONFIG_KEYS } from '../guards/output-screening/config.js';
+import { ADMISSION_CONFIG_KEYS } from '../admission/config.js';
+import { analyseLaunch } from '../admission/launch.js';
 
 export interface ConfigProblem {
   /** Dotted path with [index] for arrays: identities.support-agent-v1.allowed_tools[1] */
@@ -45,7 +48,13 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   } catch (error) {
     throw new ConfigError(file, [{ path: '', message: `cannot read the config file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass --config with the path of a YAML or JSON file` }]);
   }
-  return parseConfig(text, file);
+  const loaded = parseConfig(text, file);
+  // Files the config names are found from the config's own directory, wherever the gateway is started.
+  const base = dirname(resolve(file));
+  const admission = loaded.config.admission;
+  admission.lock = resolve(base, admission.lock ?? 'portcullis.lock');
+  for (const [name, key] of Object.entries(admission.trusted_keys)) if (!key.includes('-----BEGIN')) admission.trusted_keys[name] = resolve(base, key);
+  return loaded;
 }
 
 /** Parses YAML (JSON is a subset), validates the shape, then the meaning. */
@@ -126,6 +135,7 @@ const KNOWN_KEYS = [
   ...RISK_CONFIG_KEYS,
   ...RATE_LIMIT_CONFIG_KEYS,
   ...SCREENING_CONFIG_KEYS,
+  ...ADMISSION_CONFIG_KEYS,
 ];
 
 /** Zod reports a union failure as one vague issue; pick the branch the user meant and report its issues instead. */
@@ -193,8 +203,32 @@ function checkMeaning(config: Config): { problems: Finding[]; warnings: Finding[
     }
   }
 
+  if (config.mode === 'production' && config.admission.first_use === 'pin') {
+    problems.push({ at: ['admission', 'first_use'], message: 'production mode never pins on first use: every server must be in the signed lock; remove first_use or set it to refuse' });
+  }
+  if (config.mode === 'production' && Object.keys(config.admission.trusted_keys).length === 0) {
+    problems.push({ at: ['admission', 'trusted_keys'], message: 'production mode needs a signed lock, so at least one trusted key; create one with "portcullis keygen" and list its .pub file here' });
+  }
+  if (config.admission.required_signatures > Math.max(1, Object.keys(config.admission.trusted_keys).length)) {
+    problems.push({ at: ['admission', 'required_signatures'], message: `requires ${config.admission.required_signatures} signatures but only ${Object.keys(config.admission.trusted_keys).length} keys are trusted; add keys or lower it` });
+  }
+
   for (const [name, server] of Object.entries(config.servers)) {
-    if (!isStdioServer(server)) continue;
+    if (!isStdioServer(server)) {
+      if (config.mode === 'production' && server.url.startsWith('http:') && !isLoopbackUrl(server.url)) {
+        problems.push({ at: ['servers', name, 'url'], message: 'production mode refuses plain-HTTP remote servers: their tools could be swapped in transit; use https:// (the lock pins its TLS key)' });
+      }
+      continue;
+    }
+    const launch = analyseLaunch(server.command, server.args);
+    if (config.mode === 'production' && launch && (!launch.pinned || launch.ecosystem !== 'npm')) {
+      problems.push({
+        at: ['servers', name, 'args', launch.argIndex],
+        message: launch.ecosystem === 'npm'
+          ? `production mode refuses "${launch.launcher} ${launch.spec}": an unpinned package is fetched from the registry at launch, which is how a typosquat or hijacked release gets in; install it and pin an exact version (${launch.name}@1.2.3)`
+          : `production mode refuses "${launch.launcher} ${launch.spec}": it fetches at launch and its files cannot be verified against the lock; install the server and launch its entry point by path`,
+      });
+    }
     if (server.sandbox === 'none') {
       if (config.mode === 'production') {
         problems.push({ at: ['servers', name, 'sandbox'], message: 'production mode refuses unsandboxed stdio servers; remove sandbox: none and declare what the server needs (sandbox.filesystem, sandbox.network)' });
@@ -325,4 +359,9 @@ function position(doc: Document, lines: LineCounter, path: readonly PropertyKey[
     }
   }
   return {};
+}
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }

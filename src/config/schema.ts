@@ -3,6 +3,7 @@ import { approvalsConfigSchema } from '../approvals/config.js';
 import { flowConfigSchema, riskConfigSchema, serverPolicyFields } from '../risk/config.js';
 import { rateLimitsSchema } from '../guards/rate-limit/config.js';
 import { screeningConfigSchema } from '../guards/output-screening/config.js';
+import { admissionConfigSchema } from '../admission/config.js';
 
 // Names become parts of exposed tool names and of policy patterns, so they are
 // restricted to characters that cannot smuggle a separator or a glob.
@@ -159,6 +160,7 @@ export const configSchema = z
     risk: riskConfigSchema,
     flow: flowConfigSchema,
     screening: screeningConfigSchema,
+    admission: admissionConfigSchema,
   })
   .describe('Portcullis gateway configuration');
 

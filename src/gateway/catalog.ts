@@ -1,5 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { compileSchema } from '../schema/ajv.js';
+import { definitionDigest } from '../admission/lock.js';
 import type { CatalogTool } from '../pipeline/types.js';
 import type { Naming } from './naming.js';
 
@@ -76,6 +77,7 @@ export class ToolCatalog {
       name: def.name,
       exposedName: this.naming.expose(server, def.name),
       definition: def,
+      digest: definitionDigest(def),
       validateInput,
       schemaError,
       ...(validateOutput ? { validateOutput } : {}),

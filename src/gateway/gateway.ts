@@ -22,6 +22,8 @@ import { redactSecrets, redactText } from '../screening/index.js';
 import { Naming } from './naming.js';
 import { ResourceRouter } from './resources.js';
 import { Session, type SessionPrincipal } from './session.js';
+import { AdmissionControl, type ServerOffer } from '../admission/control.js';
+import { AdmissionError } from '../admission/refusal.js';
 import { failure, Upstream, type LaunchPlan, type Outcome, type RequestOwner, type UpstreamEvent } from './upstream.js';
 
 export interface GatewayOptions {
@@ -44,6 +46,11 @@ export interface GatewayOptions {
   sandbox?: SandboxBackend;
   /** Use an already open audit log instead of opening one in dataDir. */
   auditLog?: AuditLog;
+  /**
+   * false starts servers without checking them against the lock: only for
+   * looking at servers in order to review them (`portcullis pin`, the risk report).
+   */
+  admission?: false;
 }
 
 const TOOL_REFRESH_MIN_INTERVAL_MS = 1000;
@@ -67,13 +74,16 @@ export class Gateway implements GatewayCore {
   #closed = false;
   /** The approval broker held calls go to (see approvalDesk() for out-of-band approving). */
   readonly approvals: ApprovalBroker;
+  /** Holds servers and their definitions to portcullis.lock; absent only when started with admission: false. */
+  readonly admission?: AdmissionControl;
 
   private constructor(
     readonly config: Config,
     private readonly options: GatewayOptions,
   ) {
     this.log = options.logger ?? pino({ level: 'silent' });
-    this.pipeline = new Pipeline(options.guards ?? defaultGuards(config));
+    if (options.admission !== false) this.admission = new AdmissionControl({ config, dataDir: options.dataDir, audit: (e) => this.audit(e), log: this.log });
+    this.pipeline = new Pipeline(options.guards ?? defaultGuards(config, { admission: this.admission }));
     this.naming = new Naming(config);
     this.catalog = new ToolCatalog(this.naming);
     this.resources = new ResourceRouter(() => [...this.#upstreams.values()]);
@@ -88,6 +98,11 @@ export class Gateway implements GatewayCore {
     gw.#auditLog = options.auditLog ?? (await AuditLog.open({ dir: options.dataDir, durability: options.config.audit.durability }));
     try {
       await gw.audit({ type: 'gateway.start', detail: { version: VERSION, mode: options.config.mode, servers: Object.keys(options.config.servers), guards: gw.pipeline.guards.map((g) => `${g.guard.name}${g.mode === 'shadow' ? ' (shadow)' : ''}`) } });
+      // Refuses to start, before any server runs, on a missing or unsigned lock or a server it does not list.
+      await gw.admission?.load().catch(async (error: Error) => {
+        if (error instanceof AdmissionError) await gw.audit({ type: 'gateway.refused', code: 'ADMISSION', reason: error.message }).catch(() => {});
+        throw error;
+      });
       // Fails closed here, before any server runs, if a sandboxed server cannot be sandboxed.
       const sandboxes = await SandboxManager.create({ config: options.config, dataDir: options.dataDir, audit: (e) => gw.audit(e), log: gw.log, backend: options.sandbox });
       for (const [name, server] of Object.entries(options.config.servers)) {
@@ -95,12 +110,21 @@ export class Gateway implements GatewayCore {
         if (isStdioServer(server)) {
           const sandboxed = sandboxes.launcher(name, server);
           const custom = options.launch;
-          launch = custom ? async (spec) => { const plan = await sandboxed(spec); return { ...plan, spec: custom(plan.spec) }; } : sandboxed;
+          const admission = gw.admission;
+          launch = async (spec) => {
+            // The artifact is hashed at every launch, restarts included, before the sandbox runs it.
+            const plan = await sandboxed(admission ? await admission.beforeLaunch(name, server, spec) : spec);
+            return custom ? { ...plan, spec: custom(plan.spec) } : plan;
+          };
         }
-        gw.#upstreams.set(name, new Upstream(name, server, { maxMessageBytes: options.config.limits.max_message_bytes, hooks: gw.#hooks(), launch }));
+        const admit = gw.admission && ((info: Parameters<AdmissionControl['admitServer']>[1]) => gw.admission!.admitServer(name, info));
+        gw.#upstreams.set(name, new Upstream(name, server, { maxMessageBytes: options.config.limits.max_message_bytes, hooks: gw.#hooks(), launch, admit }));
       }
       await Promise.all([...gw.#upstreams.values()].map((u) => u.start()));
       await Promise.all([...gw.#upstreams.values()].map((u) => gw.#refreshTools(u)));
+      for (const u of gw.#upstreams.values()) {
+        if (gw.admission?.awaitsFirstUse(u.name)) await gw.admission.pinOnFirstUse(u.name, u.config, await gw.offer(u.name));
+      }
     } catch (error) {
       await gw.close();
       throw error;
@@ -143,6 +167,20 @@ export class Gateway implements GatewayCore {
       await this.audit({ type: 'gateway.stop' }).catch(() => {});
       if (!this.options.auditLog) await this.#auditLog.close();
     }
+  }
+
+  /** Everything a server offers now (identity, tools, prompts, resource templates), as a lock records it. */
+  async offer(server: string): Promise<ServerOffer> {
+    const u = this.#upstreams.get(server);
+    if (!u?.info) throw new Error(`server "${server}" is not connected`);
+    const caps = u.info.capabilities;
+    // A server may declare resources without templates (Method not found): nothing to pin then,
+    // and anything it lists later is unpinned, so hidden.
+    const [prompts, resourceTemplates] = await Promise.all([
+      caps.prompts ? listAll(u, 'prompts/list', 'prompts').catch(() => []) : [],
+      caps.resources ? listAll(u, 'resources/templates/list', 'resourceTemplates').catch(() => []) : [],
+    ]);
+    return { info: u.info, tools: this.catalog.tools(server).map((t) => t.definition), prompts, resourceTemplates };
   }
 
   get auditPath(): string | undefined {
@@ -320,21 +358,18 @@ export class Gateway implements GatewayCore {
   async #refreshTools(u: Upstream): Promise<boolean> {
     this.#lastRefresh.set(u.name, Date.now());
     if (!u.info?.capabilities.tools) return false;
-    const tools: Tool[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < 100; page++) {
-      const answer = await u.request('tools/list', cursor ? { cursor } : {}).outcome;
-      if ('error' in answer) {
-        this.log.warn({ server: u.name, error: answer.error.message }, 'tools/list failed; keeping the previous catalog');
-        return false;
-      }
-      tools.push(...((answer.result.tools ?? []) as Tool[]));
-      cursor = typeof answer.result.nextCursor === 'string' ? answer.result.nextCursor : undefined;
-      if (!cursor) break;
+    let tools: Tool[];
+    try {
+      tools = (await listAll(u, 'tools/list', 'tools')) as Tool[];
+    } catch (error) {
+      this.log.warn({ server: u.name, error: (error as Error).message }, 'tools/list failed; keeping the previous catalog');
+      return false;
     }
     const diff = this.catalog.replace(u.name, tools);
     const changed = diff.added.length + diff.changed.length + diff.removed.length > 0;
     if (changed) await this.audit({ type: 'catalog', server: u.name, detail: diff }).catch(() => {});
+    // Judged now, not when a client next lists: a rug pull raises its alert as it happens.
+    if (this.admission && !this.admission.awaitsFirstUse(u.name)) for (const t of this.catalog.tools(u.name)) this.admission.verdict(u.name, 'tool', t.definition as Record<string, unknown>, t.digest);
     return changed;
   }
 
@@ -347,6 +382,21 @@ export class Gateway implements GatewayCore {
       }
     }
   }
+}
+
+/** Walks every page of a list (at most 100, so a server cannot page forever); throws on an error answer. */
+async function listAll(u: Upstream, method: string, key: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 100; page++) {
+    const answer = await u.request(method, cursor ? { cursor } : {}).outcome;
+    if ('error' in answer) throw new Error(`${method} failed: ${answer.error.message}`);
+    const got = answer.result[key];
+    if (Array.isArray(got)) items.push(...(got as Record<string, unknown>[]));
+    cursor = typeof answer.result.nextCursor === 'string' ? answer.result.nextCursor : undefined;
+    if (!cursor) break;
+  }
+  return items;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
 import type { AuditEvent } from '../audit/index.js';
 import type { Identity } from '../policy/identity.js';
 import { RpcCodes, rpcCodeFor } from '../pipeline/codes.js';
-import type { Decision, Invocation, Listed, RequestContext, SessionView } from '../pipeline/types.js';
+import type { CatalogTool, Decision, Invocation, Listed, RequestContext, SessionView } from '../pipeline/types.js';
 import { failure, type Outcome, type RpcError, type Upstream } from './upstream.js';
 import { AuditUnavailableError, type ApprovalAnswer, type GatewayCore } from './core.js';
 import { APPROVAL_META_KEY, RELEASE_META_KEY } from '../approvals/types.js';
@@ -243,7 +243,7 @@ export class Session implements SessionView {
       const items = Array.isArray(rawItems) ? (rawItems as Params[]) : [];
       const catalogued = spec.kind === 'tools' ? this.core.catalog.update(upstream.name, items as unknown as Tool[]) : undefined;
       items.forEach((item, i) => {
-        const listed = listedItem(spec.kind, upstream.name, item);
+        const listed = listedItem(spec.kind, upstream.name, item, catalogued?.[i]);
         if (!listed) return;
         const label = String(item.name ?? item.uri ?? item.uriTemplate);
         if ((spec.kind === 'tools' || spec.kind === 'prompts') && this.core.naming.collides(upstream.name, label)) {
@@ -527,16 +527,16 @@ export class Session implements SessionView {
   }
 }
 
-function listedItem(kind: ListSpec['kind'], server: string, item: Params): Listed | undefined {
+function listedItem(kind: ListSpec['kind'], server: string, item: Params, tool: CatalogTool | undefined): Listed | undefined {
   switch (kind) {
     case 'tools':
-      return typeof item.name === 'string' ? { kind: 'tool', server, name: item.name } : undefined;
+      return typeof item.name === 'string' ? { kind: 'tool', server, name: item.name, tool } : undefined;
     case 'prompts':
-      return typeof item.name === 'string' ? { kind: 'prompt', server, name: item.name } : undefined;
+      return typeof item.name === 'string' ? { kind: 'prompt', server, name: item.name, definition: item } : undefined;
     case 'resources':
       return typeof item.uri === 'string' ? { kind: 'resource', server, uri: item.uri } : undefined;
     case 'resourceTemplates':
-      return typeof item.uriTemplate === 'string' ? { kind: 'resource_template', server, uriTemplate: item.uriTemplate } : undefined;
+      return typeof item.uriTemplate === 'string' ? { kind: 'resource_template', server, uriTemplate: item.uriTemplate, definition: item } : undefined;
   }
 }
 

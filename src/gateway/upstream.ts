@@ -13,6 +13,7 @@ import { ProcessTransport, type ProcessExit, type ProcessSpec } from '../transpo
 import { resolveEnv } from '../sandbox/env.js';
 import { RpcCodes, rpcCodeFor, type ReasonCode } from '../pipeline/codes.js';
 import { VERSION } from '../version.js';
+import { AdmissionRefusal } from '../admission/refusal.js';
 
 export type RpcError = { code: number; message: string; data?: unknown };
 /** A JSON-RPC answer as the upstream gave it: relayed verbatim, never re-shaped. */
@@ -66,6 +67,10 @@ export interface UpstreamOptions {
    */
   launch?: (spec: ProcessSpec) => ProcessSpec | LaunchPlan | Promise<ProcessSpec | LaunchPlan>;
   initializeTimeoutMs?: number;
+  /** Says why the server that answered initialize must not be used (not the pinned identity), or undefined. */
+  admit?: (info: UpstreamInfo) => string | undefined;
+  /** The fetch for a remote server's HTTP connection (e.g. one that pins the TLS key). */
+  fetch?: typeof fetch;
 }
 
 interface Pending {
@@ -97,7 +102,8 @@ export class Upstream {
   readonly #plans = new WeakMap<Transport, LaunchPlan>();
   #nextId = 1;
   #pending = new Map<number, Pending>();
-  #state: 'idle' | 'starting' | 'ready' | 'down' | 'closed' = 'idle';
+  #state: 'idle' | 'starting' | 'ready' | 'down' | 'refused' | 'closed' = 'idle';
+  #refusal?: string;
   #restarts = 0;
   #backoffMs = RESTART_MIN_MS;
   #startedAt = 0;
@@ -125,7 +131,7 @@ export class Upstream {
     try {
       transport = await this.#makeTransport();
     } catch (error) {
-      if (!this.#closed()) this.#state = 'down';
+      if (!this.#closed()) this.#refuseOr(error, 'down');
       const detail = `server "${this.name}" did not start: ${(error as Error).message}`;
       this.options.hooks.event(this, { kind: 'start-failed', detail });
       throw new Error(detail);
@@ -147,11 +153,14 @@ export class Upstream {
         clientInfo: { name: 'portcullis', version: VERSION },
       }, undefined, this.options.initializeTimeoutMs ?? 30_000);
       if ('error' in init) throw new Error(`initialize failed: ${init.error.message}`);
-      this.info = init.result as unknown as UpstreamInfo;
+      const info = init.result as unknown as UpstreamInfo;
+      const refusal = this.options.admit?.(info);
+      if (refusal) throw new AdmissionRefusal(refusal);
+      this.info = info;
       if (transport instanceof StreamableHTTPClientTransport) transport.setProtocolVersion(this.info.protocolVersion);
       await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     } catch (error) {
-      if (!this.#closed()) this.#state = 'down';
+      if (!this.#closed()) this.#refuseOr(error, 'down');
       await transport.close().catch(() => {});
       await this.#dispose(transport);
       const detail = `server "${this.name}" did not start: ${(error as Error).message}${this.#stderrHint(transport)}`;
@@ -217,7 +226,17 @@ export class Upstream {
       this.#plans.set(transport, plan);
       return transport;
     }
-    return new StreamableHTTPClientTransport(new URL(c.url), { requestInit: { headers: c.headers } });
+    return new StreamableHTTPClientTransport(new URL(c.url), { requestInit: { headers: c.headers }, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
+  }
+
+  /** An admission refusal is final: restarting would only run the wrong thing again. */
+  #refuseOr(error: unknown, state: 'down'): void {
+    if (error instanceof AdmissionRefusal) {
+      this.#state = 'refused';
+      this.#refusal = error.message;
+    } else {
+      this.#state = state;
+    }
   }
 
   /** A separate read: the state can change to closed while start() awaits. */
@@ -342,7 +361,7 @@ export class Upstream {
   }
 
   #scheduleRestart(): void {
-    if (this.#state === 'closed' || !isStdioServer(this.config)) return;
+    if (this.#state === 'closed' || this.#state === 'refused' || !isStdioServer(this.config)) return;
     if (Date.now() - this.#startedAt > STABLE_AFTER_MS) this.#backoffMs = RESTART_MIN_MS;
     const inMs = this.#backoffMs;
     this.#backoffMs = Math.min(this.#backoffMs * 2, RESTART_MAX_MS);
@@ -356,6 +375,7 @@ export class Upstream {
 
   #unavailableReason(): string {
     if (this.#state === 'closed') return `server "${this.name}" is closed`;
+    if (this.#state === 'refused') return this.#refusal!;
     if (this.#state === 'down') return `server "${this.name}" is down since ${new Date(this.#downSince).toISOString()} and is being restarted; retry shortly`;
     return `server "${this.name}" is still starting; retry shortly`;
   }

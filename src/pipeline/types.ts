@@ -39,6 +39,8 @@ export interface CatalogTool {
   readonly name: string;
   readonly exposedName: string;
   readonly definition: Tool;
+  /** Canonical digest of the definition (sha256 of its RFC 8785 JSON), compared with the lock. */
+  readonly digest: string;
   readonly validateInput?: ValidateFunction;
   /** Why the input schema could not be compiled; calls then fail closed. */
   readonly schemaError?: string;
@@ -53,11 +55,12 @@ export type Invocation =
   | { readonly kind: 'resource'; readonly server: string; readonly uri: string }
   | { readonly kind: 'prompt'; readonly server: string; readonly name: string; readonly exposedName: string; readonly arguments: Record<string, unknown> };
 
+/** An item of a list as the upstream sent it; `definition` is the whole item, `tool` its catalog entry. */
 export type Listed =
-  | { readonly kind: 'tool'; readonly server: string; readonly name: string }
+  | { readonly kind: 'tool'; readonly server: string; readonly name: string; readonly tool?: CatalogTool }
   | { readonly kind: 'resource'; readonly server: string; readonly uri: string }
-  | { readonly kind: 'resource_template'; readonly server: string; readonly uriTemplate: string }
-  | { readonly kind: 'prompt'; readonly server: string; readonly name: string };
+  | { readonly kind: 'resource_template'; readonly server: string; readonly uriTemplate: string; readonly definition?: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'prompt'; readonly server: string; readonly name: string; readonly definition?: Readonly<Record<string, unknown>> };
 
 export interface RequestContext {
   readonly session: SessionView;

@@ -61,7 +61,7 @@ export async function collectInventory(config: Config, identities: ReadonlyMap<s
         let gateway: Gateway | undefined;
         try {
           const only: Config = { ...config, servers: { [name]: config.servers[name] } };
-          gateway = await Gateway.start({ config: only, dataDir: join(dir, String(i)), guards: [] });
+          gateway = await Gateway.start({ config: only, dataDir: join(dir, String(i)), guards: [], admission: false });
           return [name, { tools: gateway.catalog.tools(name).map((t) => t.definition) }];
         } catch (error) {
           return [name, { error: String((error as Error).message ?? error).split('\n')[0] }];

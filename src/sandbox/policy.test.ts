@@ -7,7 +7,7 @@ import { ConfigError, parseConfig } from '../config/load.js';
 import { isStdioServer, type SandboxPolicyConfig } from '../config/schema.js';
 import { buildPolicy } from './policy.js';
 
-const server = (yaml: string, mode = 'development') => `mode: ${mode}\nservers:\n  s:\n    command: node\n${yaml}\n`;
+const server = (yaml: string, mode = 'development') => `mode: ${mode}\n${mode === 'production' ? 'admission: { trusted_keys: { ci: ci.pub } }\n' : ''}servers:\n  s:\n    command: node\n${yaml}\n`;
 const sandboxOf = (yaml: string): SandboxPolicyConfig => {
   const s = parseConfig(server(yaml)).config.servers.s;
   assert.ok(isStdioServer(s) && s.sandbox !== 'none');

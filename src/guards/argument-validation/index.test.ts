@@ -8,7 +8,7 @@ import { argumentValidation } from './index.js';
 const identity = new Identity({ name: 'agent', argumentConstraints: { 'email.send': { properties: { to: { type: 'string', pattern: '@example\\.com$' } } } } });
 const ctx: RequestContext = { session: { id: 's', identity, startedAt: 0, expiresAt: Infinity }, method: 'tools/call', now: 0 };
 const schema = { type: 'object', properties: { to: { type: 'string', format: 'email' }, body: { type: 'string' } }, required: ['to'], additionalProperties: false };
-const tool: CatalogTool = { server: 'email', name: 'send', exposedName: 'email__send', definition: { name: 'send', inputSchema: { type: 'object' } }, validateInput: compileSchema(schema) };
+const tool: CatalogTool = { server: 'email', name: 'send', exposedName: 'email__send', definition: { name: 'send', inputSchema: { type: 'object' } }, digest: 'sha256:unused', validateInput: compileSchema(schema) };
 const call = (args: Record<string, unknown>, t: CatalogTool = tool) =>
   argumentValidation().onInvoke!(ctx, { kind: 'tool', server: 'email', name: 'send', exposedName: 'email__send', arguments: args, tool: t } as Invocation) as Decision;
 

@@ -6,7 +6,7 @@ import { unspotlight } from '../../screening/index.js';
 import { outputScreening, type OutputScreeningOptions } from './index.js';
 
 const ctx: RequestContext = { session: { id: 's', identity: new Identity({ name: 'agent' }), startedAt: 0, expiresAt: Infinity }, method: 'tools/call', now: 0 };
-const tool = (server: string, name: string): CatalogTool => ({ server, name, exposedName: `${server}__${name}`, definition: { name, inputSchema: { type: 'object' }, annotations: { readOnlyHint: true, openWorldHint: false } } });
+const tool = (server: string, name: string): CatalogTool => ({ server, name, exposedName: `${server}__${name}`, digest: 'sha256:unused', definition: { name, inputSchema: { type: 'object' }, annotations: { readOnlyHint: true, openWorldHint: false } } });
 const call = (server: string, name: string, args: Record<string, unknown> = {}): Invocation => ({ kind: 'tool', server, name, exposedName: `${server}__${name}`, arguments: args, tool: tool(server, name) });
 const read: Invocation = { kind: 'resource', server: 'docs', uri: 'file:///readme.md' };
 const prompt: Invocation = { kind: 'prompt', server: 'docs', name: 'summarise', exposedName: 'docs__summarise', arguments: {} };

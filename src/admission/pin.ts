@@ -1,0 +1,124 @@
+/**
+ * `portcullis pin`: connects to each configured server (sandboxed, as the
+ * gateway would run it), records what it is and what it offers, and turns
+ * that into a candidate lock plus a diff a reviewer can read.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isStdioServer, type Config } from '../config/schema.js';
+import { Gateway } from '../gateway/gateway.js';
+import { describeArtifact } from './artifact.js';
+import { identityOf, launchOf, type ItemKind, type ServerOffer } from './control.js';
+import { entryFor, LOCK_VERSION, type DefinitionEntry, type Lock, type LockedServer, type ServerChange } from './lock.js';
+
+export interface Refused {
+  server: string;
+  kind: ItemKind;
+  name: string;
+  why: string;
+}
+
+export interface PinOutcome {
+  /** The candidate lock: the current one with the pinned servers replaced, unsigned if anything changed. */
+  servers: Record<string, LockedServer>;
+  /** Definitions left out because they look poisoned. */
+  refused: Refused[];
+  /** Servers that could not be pinned, with why. */
+  failed: { server: string; error: string }[];
+}
+
+export interface PinOptions {
+  /** Only these servers (default: all configured). */
+  only?: readonly string[];
+  /** Why a definition is poisoned, or undefined (the same check the gateway runs). */
+  inspect?(server: string, kind: ItemKind, definition: Record<string, unknown>): string | undefined;
+  /** The TLS key pin of a remote server ("sha256/…"), when it is served over https. */
+  spkiOf?(url: string): Promise<string>;
+}
+
+/** Pins each server on its own, so one that fails is reported rather than sinking the rest. */
+export async function pinServers(config: Config, options: PinOptions = {}): Promise<PinOutcome> {
+  const names = options.only ?? Object.keys(config.servers);
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-pin-'));
+  const out: PinOutcome = { servers: {}, refused: [], failed: [] };
+  try {
+    await Promise.all(
+      names.map(async (name, i) => {
+        const server = config.servers[name];
+        let gateway: Gateway | undefined;
+        try {
+          const launch = launchOf(server);
+          if (!isStdioServer(server) && server.url.startsWith('https:') && options.spkiOf) Object.assign(launch, { spki: [await options.spkiOf(server.url)] });
+          const artifact = isStdioServer(server) ? await describeArtifact(server) : undefined;
+          gateway = await Gateway.start({ config: { ...config, servers: { [name]: server } }, dataDir: join(dir, String(i)), guards: [], admission: false });
+          const offer = await gateway.offer(name);
+          out.servers[name] = { launch, ...(artifact ? { artifact } : {}), identity: identityOf(offer.info), ...definitions(name, offer, options, out.refused) };
+        } catch (error) {
+          out.failed.push({ server: name, error: String((error as Error).message ?? error).split('\n')[0] });
+        } finally {
+          await gateway?.close().catch(() => {});
+        }
+      }),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+function definitions(server: string, offer: ServerOffer, options: PinOptions, refused: Refused[]): Pick<LockedServer, 'tools' | 'prompts' | 'resource_templates'> {
+  const pick = (kind: ItemKind, items: object[]) => {
+    const map: Record<string, DefinitionEntry> = {};
+    for (const item of items) {
+      const def = item as Record<string, unknown>;
+      const name = String(kind === 'resource_template' ? def.uriTemplate : def.name);
+      const why = options.inspect?.(server, kind, def);
+      if (why) refused.push({ server, kind, name, why });
+      else map[name] = entryFor(def);
+    }
+    return map;
+  };
+  return { tools: pick('tool', offer.tools), prompts: pick('prompt', offer.prompts), resource_templates: pick('resource_template', offer.resourceTemplates) };
+}
+
+/** The lock to write: servers not re-pinned keep their entries; servers no longer configured are dropped. */
+export function mergeLock(config: Config, current: Lock | undefined, pinned: Record<string, LockedServer>): Lock {
+  const servers: Record<string, LockedServer> = {};
+  for (const name of Object.keys(config.servers)) {
+    const entry = pinned[name] ?? current?.servers[name];
+    if (entry) servers[name] = entry;
+  }
+  return { lockfile: LOCK_VERSION, servers, signatures: [] };
+}
+
+// ---- the review ----------------------------------------------------------------
+
+const SIGN = { added: '+', removed: '-', changed: '~' } as const;
+
+function show(value: unknown, width = 160): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  // Hidden characters are what a poisoned description hides behind: make every one visible.
+  const visible = (text ?? 'undefined').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]|[\u{e0000}-\u{e007f}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return visible.length > width ? `${visible.slice(0, width)}… (${visible.length} chars)` : visible;
+}
+
+/** A reviewer's view of what a new lock changes, one line per fact, hidden characters made visible. */
+export function renderChanges(changes: readonly ServerChange[]): string {
+  if (changes.length === 0) return 'No changes: the servers offer exactly what the lock pins.\n';
+  const lines: string[] = [];
+  for (const c of changes) {
+    lines.push(`${SIGN[c.kind]} server ${c.server}${c.kind === 'changed' ? '' : ` (${c.kind === 'added' ? 'new' : 'no longer configured'})`}`);
+    for (const f of c.fields) lines.push(`    ${f.field}: ${show(f.before)}`, `    ${' '.repeat(f.field.length)}→ ${show(f.after)}`);
+    for (const item of c.items) {
+      const label = item.kind.replace('_', ' ');
+      lines.push(`  ${SIGN[item.change]} ${label} ${item.name}${item.change === 'added' ? ' (new)' : item.change === 'removed' ? ' (removed)' : ''}`);
+      for (const f of item.fields) {
+        lines.push(`      ${f.path}`);
+        if ('before' in f) lines.push(`        - ${show(f.before)}`);
+        if ('after' in f) lines.push(`        + ${show(f.after)}`);
+      }
+    }
+  }
+  return lines.join('\n') + '\n';
+}
