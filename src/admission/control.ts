@@ -268,8 +268,6 @@ export class AdmissionControl {
 
   #decide(server: string, kind: ItemKind, name: string, definition: Record<string, unknown>, digest: string): AdmissionVerdict | undefined {
     const label = kind === 'resource_template' ? 'resource template' : kind;
-    const poisoned = this.options.inspect?.(server, kind, definition);
-    if (poisoned) return { code: kind === 'tool' ? 'TOOL_POISONED' : 'DEFINITION_CHANGED', reason: `${label} "${name}" of server "${server}" is quarantined: its definition looks poisoned (${poisoned})` };
     const entry = this.entry(server);
     if (!entry) {
       // Only reachable before a first-use pin has been taken, or with first_use: refuse.
@@ -283,6 +281,9 @@ export class AdmissionControl {
       const fields = definitionChanges(pinned.definition, definition).map((c) => c.path || '/').join(', ');
       return { code: kind === 'tool' ? 'TOOL_DEFINITION_CHANGED' : 'DEFINITION_CHANGED', reason: `${label} "${name}" of server "${server}" changed since it was pinned (${fields}); it is quarantined until an operator reviews the change and re-pins with "portcullis pin"` };
     }
+    // Pinned as it is, yet poisoned by today's rules (pinned before a rule existed, or by hand): still quarantined.
+    const poisoned = this.options.inspect?.(server, kind, definition);
+    if (poisoned) return { code: kind === 'tool' ? 'TOOL_POISONED' : 'DEFINITION_CHANGED', reason: `${label} "${name}" of server "${server}" is quarantined: its definition looks poisoned (${poisoned})` };
     return undefined;
   }
 
