@@ -100,7 +100,7 @@ export class Gateway implements GatewayCore {
       await gw.audit({ type: 'gateway.start', detail: { version: VERSION, mode: options.config.mode, servers: Object.keys(options.config.servers), guards: gw.pipeline.guards.map((g) => `${g.guard.name}${g.mode === 'shadow' ? ' (shadow)' : ''}`) } });
       // Refuses to start, before any server runs, on a missing or unsigned lock or a server it does not list.
       await gw.admission?.load().catch(async (error: Error) => {
-        if (error instanceof AdmissionError) await gw.audit({ type: 'gateway.refused', code: 'ADMISSION', reason: error.message }).catch(() => {});
+        if (error instanceof AdmissionError) await gw.audit({ type: 'gateway.refused', reason: error.message }).catch(() => {});
         throw error;
       });
       // Fails closed here, before any server runs, if a sandboxed server cannot be sandboxed.
