@@ -27,7 +27,7 @@
  *   @sigstore/core turns into "signature verification failed". Such a bundle could never verify, so it is
  *   refused up front with a message that says why, rather than reported as a bad signature.
  */
-import { X509Certificate, createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import {
   ValidationError,
   bundleFromJSON,
@@ -38,6 +38,7 @@ import {
 } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
+import { spkiPin } from './spki.js';
 
 export interface SigstorePolicy {
   /**
@@ -109,7 +110,7 @@ export async function verifyArtifactBundle(input: {
 
   const tlogEntry = bundle.verificationMaterial.tlogEntries[0];
   const result: VerifiedArtifact = {
-    signer: keyFromPolicy ? `key:${spkiDigest(keyFromPolicy)}` : checkIdentity(signer.identity, policy),
+    signer: keyFromPolicy ? `key:${spkiPin(keyFromPolicy)}` : checkIdentity(signer.identity, policy),
   };
   if (tlogEntry) {
     result.logIndex = tlogEntry.logIndex;
@@ -247,10 +248,6 @@ function identityMatches(expected: string, san: string): boolean {
   const regex = /^\/(.+)\/$/.exec(expected);
   // Anchored: an unanchored pattern like /@example\.com/ would also admit "attacker@example.com.evil".
   return regex ? new RegExp(`^(?:${regex[1]})$`).test(san) : expected === san;
-}
-
-function spkiDigest(key: KeyObject): string {
-  return `sha256/${createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('base64')}`;
 }
 
 function describe(err: unknown): string {
