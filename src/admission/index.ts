@@ -6,3 +6,4 @@ export { readClientConfig, parseClientConfig, resolveConfigPaths, defaultConfigP
 export { scanClientConfigs, scanConfigs, reachesSeverity, RULES, SEVERITIES, type ScanFinding, type ScanReport, type Severity, type RuleId } from './scan.js';
 export { renderScan, toSarif, type ScanFormat } from './render.js';
 export { verifyArtifactBundle, ArtifactSignatureError, type SigstorePolicy, type VerifiedArtifact, type ArtifactSignatureErrorCode } from './sigstore.js';
+export { fetchSpkiPin, pinnedFetch, TlsPinError } from './tls-pin.js';
