@@ -1,7 +1,7 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign, verify, type KeyObject, type KeyPairKeyObjectResult } from 'node:crypto';
-import { initializeCA, initializeCTLog, initializeTLog } from '@sigstore/mock';
+import { initializeCA, initializeCTLog, initializeTLog, initializeTSA } from '@sigstore/mock';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
@@ -37,6 +37,7 @@ interface Instance {
   ctlog: Awaited<ReturnType<typeof initializeCTLog>>;
   tlog: TLog;
 }
+type TSA = Awaited<ReturnType<typeof initializeTSA>>;
 
 async function newInstance(): Promise<Instance> {
   const ctlog = await initializeCTLog(ecKeyPair());
@@ -47,7 +48,7 @@ async function newInstance(): Promise<Instance> {
   };
 }
 
-function trustedRootOf(instance: Instance): object {
+function trustedRootOf(instance: Instance, tsa?: TSA): object {
   const start = { start: new Date(Date.now() - 3_600_000).toISOString() };
   const log = (key: ArrayBufferView, keyId: ArrayBufferView, baseUrl: string) => ({
     baseUrl,
@@ -67,7 +68,16 @@ function trustedRootOf(instance: Instance): object {
       },
     ],
     ctlogs: [log(instance.ctlog.publicKey, instance.ctlog.logID, 'https://ctfe.test')],
-    timestampAuthorities: [],
+    timestampAuthorities: tsa
+      ? [
+          {
+            subject: { organization: 'sigstore.mock', commonName: 'tsa' },
+            uri: 'https://tsa.test',
+            certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] },
+            validFor: start,
+          },
+        ]
+      : [],
   };
 }
 
@@ -166,6 +176,7 @@ describe('verifyArtifactBundle (offline, against a trusted root from the config)
       verifyArtifactBundle({ artifact: ARTIFACT, bundle, trustedRoot, policy: { ...keyless, identity: '/https://github\\.com/acme/' } }),
       'SIGSTORE_SIGNER_MISMATCH',
     );
+    await refusal(verifyArtifactBundle({ artifact: ARTIFACT, bundle, trustedRoot, policy: { ...keyless, identity: '/release(/' } }), 'SIGSTORE_POLICY_INCOMPLETE', /not a valid regular expression/);
   });
 
   test('refuses a tampered artifact (a server script changed after signing)', async () => {
@@ -195,6 +206,24 @@ describe('verifyArtifactBundle (offline, against a trusted root from the config)
     const unlogged = structuredClone(bundle) as { verificationMaterial: { tlogEntries: unknown[] } };
     unlogged.verificationMaterial.tlogEntries = [];
     await refusal(verifyArtifactBundle({ artifact: ARTIFACT, bundle: unlogged, trustedRoot, policy: keyless }), 'SIGSTORE_VERIFICATION_FAILED', /expected 1 timestamps, got 0/);
+  });
+
+  test('accepts a log entry with only a Merkle inclusion proof (Rekor v2 style) when a trusted TSA timestamped the signature', async () => {
+    type Entry = { inclusionPromise?: unknown };
+    type Editable = { verificationMaterial: { tlogEntries: Entry[]; timestampVerificationData: { rfc3161Timestamps: { signedTimestamp: string }[] } }; messageSignature: { signature: string } };
+    const proofOnly = structuredClone(bundle) as Editable;
+    delete proofOnly.verificationMaterial.tlogEntries[0]!.inclusionPromise;
+    await refusal(verifyArtifactBundle({ artifact: ARTIFACT, bundle: proofOnly, trustedRoot, policy: keyless }), 'SIGSTORE_VERIFICATION_FAILED', /expected 1 timestamps, got 0/);
+
+    // A whole-second clock: @sigstore/core 3.x reads fractional seconds only as three digits, and the mock TSA
+    // writes e.g. ".5" for 500 ms. The next second is still inside the signing certificate's ten minutes.
+    const tsa = await initializeTSA(ecKeyPair(), new Date(Math.ceil(Date.now() / 1000) * 1000));
+    const signature = Buffer.from(proofOnly.messageSignature.signature, 'base64');
+    const timestamp = await tsa.timestamp({ artifactHash: createHash('sha256').update(signature).digest(), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: 42, policyOID: '1.3.6.1.4.1.57264.2', certReq: true });
+    proofOnly.verificationMaterial.timestampVerificationData.rfc3161Timestamps = [{ signedTimestamp: b64(timestamp) }];
+    const result = await verifyArtifactBundle({ artifact: ARTIFACT, bundle: proofOnly, trustedRoot: trustedRootOf(sigstore, tsa), policy: keyless });
+    assert.equal(result.signer, WORKFLOW);
+    assert.equal(result.integratedTime, undefined, 'no signed entry timestamp, so no time the log vouches for');
   });
 
   test('refuses a signer with another identity or the same identity from another issuer', async () => {

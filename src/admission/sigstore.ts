@@ -57,7 +57,7 @@ export interface VerifiedArtifact {
   signer: string;
   /** Transparency-log index of the first log entry. */
   logIndex?: string;
-  /** When the transparency log integrated the entry. */
+  /** When the transparency log integrated the entry, as its signed entry timestamp vouches; absent without one. */
   integratedTime?: Date;
 }
 
@@ -114,7 +114,8 @@ export async function verifyArtifactBundle(input: {
   };
   if (tlogEntry) {
     result.logIndex = tlogEntry.logIndex;
-    result.integratedTime = new Date(Number(tlogEntry.integratedTime) * 1000);
+    // Without a signed entry timestamp the log vouches for no time (Rekor v2 entries carry none).
+    if (tlogEntry.inclusionPromise) result.integratedTime = new Date(Number(tlogEntry.integratedTime) * 1000);
   }
   return result;
 }
@@ -208,7 +209,7 @@ function parseTrustedRoot(json: unknown, keyFromPolicy: KeyObject | undefined): 
     throw new ArtifactSignatureError(
       'SIGSTORE_TRUSTED_ROOT_MALFORMED',
       'the trusted root is not a Sigstore trusted_root.json (its mediaType is not application/vnd.dev.sigstore.trustedroot+json). ' +
-        'Give the trusted_root.json of the Sigstore instance that signed the artifact (for the public instance: `sigstore trustedroot` / the TUF repository\'s trusted_root.json).',
+        'Give the trusted_root.json of the Sigstore instance that signed the artifact (for the public instance, targets/trusted_root.json of Sigstore\'s TUF repository).',
     );
   }
   try {
@@ -246,8 +247,15 @@ function checkIdentity(identity: { subjectAlternativeName?: string; extensions?:
 
 function identityMatches(expected: string, san: string): boolean {
   const regex = /^\/(.+)\/$/.exec(expected);
-  // Anchored: an unanchored pattern like /@example\.com/ would also admit "attacker@example.com.evil".
-  return regex ? new RegExp(`^(?:${regex[1]})$`).test(san) : expected === san;
+  if (!regex) return expected === san;
+  let pattern: RegExp;
+  try {
+    // Anchored: an unanchored pattern like /@example\.com/ would also admit "attacker@example.com.evil".
+    pattern = new RegExp(`^(?:${regex[1]})$`);
+  } catch (err) {
+    throw new ArtifactSignatureError('SIGSTORE_POLICY_INCOMPLETE', `the policy's identity ${expected} is not a valid regular expression (${describe(err)}). Fix the pattern or give the exact identity.`, { cause: err });
+  }
+  return pattern.test(san);
 }
 
 function describe(err: unknown): string {
