@@ -5,3 +5,5 @@ export { analyseLaunch, type Launch } from './launch.js';
 export { readClientConfig, parseClientConfig, resolveConfigPaths, defaultConfigPaths, ScanUsageError, type ClientConfigFile, type ClientKind, type ConfiguredServer } from './client-config.js';
 export { scanClientConfigs, scanConfigs, reachesSeverity, RULES, SEVERITIES, type ScanFinding, type ScanReport, type Severity, type RuleId } from './scan.js';
 export { renderScan, toSarif, type ScanFormat } from './render.js';
+export { verifyArtifactBundle, ArtifactSignatureError, type SigstorePolicy, type VerifiedArtifact, type ArtifactSignatureErrorCode } from './sigstore.js';
+export { fetchSpkiPin, pinnedFetch, TlsPinError } from './tls-pin.js';
