@@ -203,14 +203,8 @@ export class Session implements SessionView {
       now: Date.now(),
       callId: String(this.#nextCallId++),
       record: (event) => void this.core.audit({ session: this.id, identity: this.identity.name, ...event }).catch(() => {}),
-      ...(this.clientCapabilities.sampling ? { sample: (params, options) => this.#sampleFor(requestId, params, options) } : {}),
+      ...(this.clientCapabilities.sampling ? { sample: (params, options) => this.#sample(requestId, params, options) } : {}),
     };
-  }
-
-  async #sampleFor(requestId: Id, params: CreateMessageRequestParams, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Params> {
-    const answer = await this.sample(params as Params, requestId, options);
-    if ('error' in answer) throw new Error(answer.error.message);
-    return answer.result;
   }
 
   // ---- lists ---------------------------------------------------------------
@@ -488,13 +482,14 @@ export class Session implements SessionView {
     });
   }
 
-  /** The gateway's own sampling/createMessage to this client (output screening's LLM judge); settles like elicit. */
-  async sample(params: Params, relatedId: Id | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Outcome> {
-    if (!this.clientCapabilities.sampling) return failure('CLIENT_CAPABILITY_MISSING', 'the client did not declare the sampling capability');
-    return this.#ask('sampling/createMessage', params, relatedId, options, {
+  /** RequestContext.sample: the gateway's own sampling/createMessage to this client, on the stream of request `relatedId`. */
+  async #sample(relatedId: Id, params: CreateMessageRequestParams, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Params> {
+    const answer = await this.#ask('sampling/createMessage', params as Params, relatedId, options, {
       timeout: failure('UPSTREAM_TIMEOUT', `the client gave no answer within ${options.timeoutMs} ms`),
       aborted: failure('UPSTREAM_UNAVAILABLE', 'the request was cancelled'),
     });
+    if ('error' in answer) throw new Error(answer.error.message);
+    return answer.result;
   }
 
   /** Sends a request of the gateway's own to the client; a timeout or abort also tells the client to stop. */
