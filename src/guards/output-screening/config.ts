@@ -42,9 +42,12 @@ const judge = z
             .strictObject({
               openai: z.strictObject({
                 base_url: baseUrl.describe('API root of an OpenAI-compatible endpoint; the judge POSTs to {base_url}/chat/completions.'),
-                model: z.string().min(1, 'name the model the endpoint should use').describe('Model name sent with each request.'),
+                model: z.string({ error: 'name the model the endpoint should use, e.g. model: gpt-4o-mini' }).min(1, 'name the model the endpoint should use, e.g. model: gpt-4o-mini').describe('Model name sent with each request.'),
                 api_key: z
-                  .strictObject({ from_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name uses letters, digits and "_"').describe('Variable of the gateway\'s environment holding the key, read at start-up.') })
+                  .strictObject(
+                    { from_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name uses letters, digits and "_"').describe('Variable of the gateway\'s environment holding the key, read at start-up.') },
+                    { error: 'api_key is a reference, { from_env: VARIABLE }, never the key itself: keys do not belong in config files' },
+                  )
                   .optional()
                   .describe('Bearer key, by reference only (never written in the config, never logged); omit for endpoints that need none.'),
               }),
