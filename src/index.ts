@@ -16,10 +16,11 @@ export { defineConfig, parseConfig, loadConfigFile, ConfigError, type LoadedConf
 export { configSchema, type Config, type ConfigInput } from './config/schema.js';
 export { configJsonSchema } from './config/json-schema.js';
 export { Pipeline } from './pipeline/pipeline.js';
-export { allow, deny, hold, type Guard, type GuardEntry, type Decision, type Invocation, type Listed, type RequestContext, type InvokeDecision, type ResultDecision, type UpstreamError } from './pipeline/types.js';
+export { allow, deny, hold, type Guard, type GuardEntry, type Decision, type Invocation, type Listed, type RequestContext, type SampleFunction, type InvokeDecision, type ResultDecision, type UpstreamError } from './pipeline/types.js';
 export { ReasonCodes, type ReasonCode } from './pipeline/codes.js';
 export { defaultGuards, sessionExpiry, authorisation, argumentValidation, approval, rateLimit, flowControl, outputSchema, outputScreening } from './guards/index.js';
-export type { OutputScreeningOptions, ScreeningConfig, ScreeningOverride, FlaggedAction } from './guards/output-screening/index.js';
+export type { OutputScreeningOptions, ScreeningConfig, ScreeningOverride, FlaggedAction, JudgeConfig, JudgeErrorAction } from './guards/output-screening/index.js';
+export { createJudge, openAiBackend, samplingBackend, type Judge, type JudgeBackend, type JudgeOutcome } from './screening/judge/index.js';
 export { MemoryRateLimitStore, type RateLimitStore, type BucketSpec, type TakeResult } from './guards/rate-limit/index.js';
 export type { FlowConfig, FlowRuleConfig } from './guards/flow-control/index.js';
 export type { RateLimitsOptions, RateLimitOptions } from './policy/rate-limits.js';

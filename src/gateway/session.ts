@@ -4,6 +4,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   LATEST_PROTOCOL_VERSION,
   type ClientCapabilities,
+  type CreateMessageRequestParams,
   type JSONRPCMessage,
   type JSONRPCNotification,
   type JSONRPCRequest,
@@ -142,7 +143,7 @@ export class Session implements SessionView {
     try {
       if (req.method === 'initialize') return await this.#reply(req.id, { result: this.#initialize(params) });
       if (req.method === 'ping') return await this.#reply(req.id, { result: {} });
-      const ctx = this.#context(req.method);
+      const ctx = this.#context(req.method, req.id);
       const gate = this.core.pipeline.request(ctx);
       if (gate.decision.verdict !== 'allow') {
         await this.core.audit({ type: 'request', session: this.id, identity: this.identity.name, method: req.method, ...decisionFields(gate.decision) });
@@ -195,13 +196,14 @@ export class Session implements SessionView {
     };
   }
 
-  #context(method: string): RequestContext {
+  #context(method: string, requestId: Id): RequestContext {
     return {
       session: this,
       method,
       now: Date.now(),
       callId: String(this.#nextCallId++),
       record: (event) => void this.core.audit({ session: this.id, identity: this.identity.name, ...event }).catch(() => {}),
+      ...(this.clientCapabilities.sampling ? { sample: (params, options) => this.#sample(requestId, params, options) } : {}),
     };
   }
 
@@ -474,7 +476,25 @@ export class Session implements SessionView {
    */
   async elicit(params: Params, relatedId: Id | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Outcome> {
     if (!this.clientCapabilities.elicitation) return failure('CLIENT_CAPABILITY_MISSING', 'the client did not declare the elicitation capability');
-    if (this.#closed) return failure('UPSTREAM_UNAVAILABLE', 'the client session has ended');
+    return this.#ask('elicitation/create', params, relatedId, options, {
+      timeout: failure('APPROVAL_EXPIRED', `no answer within ${Math.round(options.timeoutMs / 1000)} s`),
+      aborted: failure('APPROVAL_DENIED', 'the call was cancelled'),
+    });
+  }
+
+  /** RequestContext.sample: the gateway's own sampling/createMessage to this client, on the stream of request `relatedId`. */
+  async #sample(relatedId: Id, params: CreateMessageRequestParams, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Params> {
+    const answer = await this.#ask('sampling/createMessage', params as Params, relatedId, options, {
+      timeout: failure('UPSTREAM_TIMEOUT', `the client gave no answer within ${options.timeoutMs} ms`),
+      aborted: failure('UPSTREAM_UNAVAILABLE', 'the request was cancelled'),
+    });
+    if ('error' in answer) throw new Error(answer.error.message);
+    return answer.result;
+  }
+
+  /** Sends a request of the gateway's own to the client; a timeout or abort also tells the client to stop. */
+  #ask(method: string, params: Params, relatedId: Id | undefined, options: { timeoutMs: number; signal?: AbortSignal }, ends: { timeout: Outcome; aborted: Outcome }): Promise<Outcome> {
+    if (this.#closed) return Promise.resolve(failure('UPSTREAM_UNAVAILABLE', 'the client session has ended'));
     const gatewayId = `pc-${this.#nextToClientId++}`;
     return new Promise<Outcome>((resolve) => {
       let done = false;
@@ -487,13 +507,13 @@ export class Session implements SessionView {
         if (cancel) void this.#send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: gatewayId, reason: cancel } } as JSONRPCMessage);
         resolve(o);
       };
-      const onAbort = () => settle(failure('APPROVAL_DENIED', 'the call was cancelled'), 'the call was cancelled');
-      const timer = setTimeout(() => settle(failure('APPROVAL_EXPIRED', `no answer within ${Math.round(options.timeoutMs / 1000)} s`), 'no answer in time'), options.timeoutMs);
+      const onAbort = () => settle(ends.aborted, 'the call was cancelled');
+      const timer = setTimeout(() => settle(ends.timeout, 'no answer in time'), options.timeoutMs);
       timer.unref?.();
       this.#toClient.set(gatewayId, { resolve: (o) => settle(o) });
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      void this.#send({ jsonrpc: '2.0', id: gatewayId, method: 'elicitation/create', params } as JSONRPCMessage, relatedId);
+      void this.#send({ jsonrpc: '2.0', id: gatewayId, method, params } as JSONRPCMessage, relatedId);
     });
   }
 

@@ -1,4 +1,4 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CreateMessageRequestParams, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AuditEvent } from '../audit/types.js';
 import type { Identity } from '../policy/identity.js';
 import type { ValidateFunction } from '../schema/ajv.js';
@@ -70,7 +70,17 @@ export interface RequestContext {
   readonly callId?: string;
   /** Appends an extra audit record (e.g. an `alert`) in the session's name; never blocks the message. */
   readonly record?: (event: AuditEvent) => void;
+  /** Present only when the session's client declared the sampling capability. */
+  readonly sample?: SampleFunction;
 }
+
+/**
+ * Asks the session's client for one LLM completion (MCP sampling/createMessage)
+ * on the stream of the current request. Resolves with the client's result,
+ * unvalidated (it is the client's word); rejects when the client refuses or
+ * fails, does not answer within timeoutMs, the signal aborts, or the session ends.
+ */
+export type SampleFunction = (params: CreateMessageRequestParams, options: { timeoutMs: number; signal?: AbortSignal }) => Promise<Record<string, unknown>>;
 
 /**
  * A control in the pipeline. Each phase is optional; a guard implements the

@@ -2,15 +2,19 @@ import { allow, deny, hold, type Guard, type Invocation, type InvokeDecision, ty
 import { isGlob, parseNamePattern, type NamePattern } from '../../policy/patterns.js';
 import { RiskModel } from '../../risk/model.js';
 import { detectInjection, newNonce, redactSecrets, redactText, sanitise, spotlight, summariseFindings, textsOf, type Detection, type Finding, type Removal, type SecretCount } from '../../screening/index.js';
+import type { JudgeOutcome } from '../../screening/judge/index.js';
 import { screeningConfigSchema, type FlaggedAction, type ScreeningConfig, type ScreeningOverride } from './config.js';
+import { failsClosed, fallbackFor, judgeFromConfig, judgedText } from './judge.js';
 
-export { screeningConfigSchema, SCREENING_CONFIG_KEYS, FLAGGED_ACTIONS, type ScreeningConfig, type ScreeningOverride, type FlaggedAction } from './config.js';
+export { screeningConfigSchema, SCREENING_CONFIG_KEYS, FLAGGED_ACTIONS, JUDGE_ERROR_ACTIONS, type ScreeningConfig, type ScreeningOverride, type FlaggedAction, type JudgeConfig, type JudgeErrorAction } from './config.js';
 
 export interface OutputScreeningOptions {
   /** The `screening:` section; unset fields take the defaults (quarantine flagged output, spotlight untrusted output, redact secrets). */
   policy?: Partial<ScreeningConfig>;
-  /** Rates tools for their flow labels (`untrusted` makes a source untrusted). */
+  /** Rates tools for their flow labels (`untrusted` makes a source untrusted) and for failing closed when the LLM judge cannot decide. */
   risk?: RiskModel;
+  /** Where the LLM judge reads its API key reference (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The policy that applies to one invocation, after server and tool overrides. */
@@ -30,6 +34,8 @@ interface Report {
   removed?: Removal[];
   secrets?: SecretCount[];
   injection?: { score: number; flagged: boolean; reasons: string[]; path?: string; redacted?: number };
+  /** The LLM judge's answer (or why it gave none, and the fallback taken); never the text or the endpoint's key. */
+  judge?: { backend: string; ms: number } & ({ verdict: string; confidence: number } | { error: string; message: string; fallback: FlaggedAction });
 }
 
 /** A flagged string keeps losing its most suspicious span for at most this many rounds, then goes whole. */
@@ -54,10 +60,16 @@ const INJECTION_REMOVED = '[removed: suspected prompt injection]';
  *    (`password`) are the tool's declared interface and are left alone; the
  *    audit log redacts them either way.
  *  - onError: upstream error messages reach the model too and are sanitised.
+ *
+ * With `judge` configured, an output whose injection score falls in the judge's
+ * band is decided by the LLM judge instead (see ./judge.ts); every other
+ * output is decided without waiting for it.
  */
 export function outputScreening(options: OutputScreeningOptions = {}): Guard {
   const policy: ScreeningConfig = screeningConfigSchema.parse(options.policy ?? {});
   const risk = options.risk ?? new RiskModel();
+  const judging = policy.judge;
+  const judge = judging && judgeFromConfig(judging, options.env);
   const toolRules = Object.entries(policy.tools).map(([source, override]) => ({ pattern: parseNamePattern(source), exact: !isGlob(source), override }));
   const toolOverride = (server: string, name: string): ScreeningOverride | undefined => {
     const matches = (r: { pattern: NamePattern }) => r.pattern.matches(server, name);
@@ -79,6 +91,72 @@ export function outputScreening(options: OutputScreeningOptions = {}): Guard {
     }
     e.untrustedSource = trust !== undefined ? trust === 'untrusted' : inv.kind === 'tool' && risk.rate(inv.tool).labels.value.includes('untrusted');
     return e;
+  };
+
+  /** The screened result: the detector's verdict on `found`, or the judge's when it was asked. */
+  const decide = (inv: Invocation, e: Effective, result: Record<string, unknown>, found: Found | undefined, judged?: JudgeOutcome): ResultDecision => {
+    const s = sanitise(result, { allowedHosts: e.hosts });
+    let value = s.value;
+    let secrets: SecretCount[] = [];
+    if (e.secrets !== 'allow' || e.pii === 'redact') {
+      const r = redactSecrets(value, { secrets: e.secrets !== 'allow', pii: e.pii === 'redact' });
+      value = r.value;
+      secrets = r.found;
+    }
+    // The judge's verdict replaces the detector's when it answered; when it could not, the fallback decides.
+    const flagged = judged?.ok ? judged.verdict === 'injection' : found?.flagged === true;
+    const fallback = judged && !judged.ok ? fallbackFor(judging!.on_error, flagged ? e.onFlagged : undefined, failsClosed(inv, risk)) : undefined;
+    const action = fallback?.action ?? (flagged ? e.onFlagged : undefined);
+    const report: Report = {
+      action: 'allow',
+      ...(s.removed.length ? { removed: s.removed } : {}),
+      ...(secrets.length ? { secrets } : {}),
+      ...(flagged || judged ? { injection: { score: round(found!.score), flagged, reasons: found!.reasons, ...(found!.path ? { path: found!.path } : {}) } } : {}),
+      ...(judged ? { judge: judged.ok ? { backend: judged.backend, verdict: judged.verdict, confidence: judged.confidence, ms: judged.ms } : { backend: judged.backend, error: judged.error, message: judged.message, fallback: fallback!.action, ms: judged.ms } } : {}),
+    };
+    const what = subject(inv);
+    const findings = describeReport(report);
+
+    if (e.secrets === 'block' && secrets.some((c) => c.category === 'secret')) {
+      return { ...deny('SECRET_IN_OUTPUT', `the output of ${what} carries credentials (${describeCounts(secrets.filter((c) => c.category === 'secret'))}) and was withheld; the server must not return secrets, or the operator sets screening.secrets: redact`), detail: { ...report, action: 'block' } };
+    }
+    let wrap = false;
+    if (action) {
+      const unjudged = fallback && `is borderline for prompt injection and the LLM judge could not decide (${findings})`;
+      switch (action) {
+        case 'block':
+          if (unjudged) return { ...deny('OUTPUT_UNJUDGED', `the output of ${what} ${unjudged}; refused because ${fallback!.why}; retry later, or ask the operator to check screening.judge`), detail: { ...report, action: 'block' } };
+          return { ...deny('OUTPUT_INJECTION', `the output of ${what} looks like a prompt injection (${findings}) and was refused`), detail: { ...report, action: 'block' } };
+        case 'quarantine': {
+          // What the agent gets if a human releases it: sanitised, without secrets, and still marked as data.
+          const kept = e.secrets === 'allow' ? redactSecrets(value, { secrets: true, pii: false }).value : value;
+          const reason = unjudged ? `the output of ${what} ${unjudged}; withheld because ${fallback!.why}` : `the output of ${what} looks like a prompt injection (${findings})`;
+          return { ...hold('OUTPUT_QUARANTINED', reason), detail: { ...report, action: 'quarantine' }, result: wrapTexts(kept, labelOf(inv)) };
+        }
+        case 'redact': {
+          const r = redactInjections(value, e.threshold);
+          value = r.value;
+          report.action = 'redact';
+          report.injection!.redacted = r.count;
+          // Spread over fields too short to judge alone: nothing to cut, so it is at least marked as data.
+          if (r.count === 0) wrap = true;
+          break;
+        }
+        case 'spotlight':
+          wrap = true;
+          break;
+        case 'allow':
+          break;
+      }
+    }
+    if (e.untrustedSource && e.untrusted === 'spotlight') wrap = true;
+    if (wrap) {
+      value = wrapTexts(value, labelOf(inv));
+      if (report.action === 'allow') report.action = 'spotlight';
+    }
+    if (value === result && !report.injection) return allow();
+    const reason = `output screened: ${report.action}${findings ? ` (${findings})` : ''}`;
+    return { ...allow(reason), ...(value !== result ? { result: value } : {}), detail: report as unknown as Record<string, unknown> };
   };
 
   return {
@@ -106,64 +184,14 @@ export function outputScreening(options: OutputScreeningOptions = {}): Guard {
       return { ...allow(`credentials in the arguments redacted (${kinds})`), arguments: redacted, detail: { action: 'redact', secrets } };
     },
 
-    onResult(_ctx: RequestContext, inv: Invocation, result: Record<string, unknown>): ResultDecision {
+    onResult(ctx: RequestContext, inv: Invocation, result: Record<string, unknown>): ResultDecision | Promise<ResultDecision> {
       const e = resolve(inv);
-      const s = sanitise(result, { allowedHosts: e.hosts });
-      let value = s.value;
-      let secrets: SecretCount[] = [];
-      if (e.secrets !== 'allow' || e.pii === 'redact') {
-        const r = redactSecrets(value, { secrets: e.secrets !== 'allow', pii: e.pii === 'redact' });
-        value = r.value;
-        secrets = r.found;
-      }
       const found = detectIn(result, e.threshold);
-      const flagged = found?.flagged === true;
-      const report: Report = {
-        action: 'allow',
-        ...(s.removed.length ? { removed: s.removed } : {}),
-        ...(secrets.length ? { secrets } : {}),
-        ...(flagged ? { injection: { score: round(found!.score), flagged: true, reasons: found!.reasons, ...(found!.path ? { path: found!.path } : {}) } } : {}),
-      };
-      const what = subject(inv);
-      const findings = describeReport(report);
-
-      if (e.secrets === 'block' && secrets.some((c) => c.category === 'secret')) {
-        return { ...deny('SECRET_IN_OUTPUT', `the output of ${what} carries credentials (${describeCounts(secrets.filter((c) => c.category === 'secret'))}) and was withheld; the server must not return secrets, or the operator sets screening.secrets: redact`), detail: { ...report, action: 'block' } };
+      // Texts of a word or two are not judged for the reason the classifier alone does not flag them.
+      if (judge && found && found.score >= judging.band[0] && found.score <= judging.band[1] && substantial(found.text)) {
+        return judge(judgedText(found, judging.max_chars, e.pii === 'redact'), { sample: ctx.sample }).then((judged) => decide(inv, e, result, found, judged));
       }
-      let wrap = false;
-      if (flagged) {
-        switch (e.onFlagged) {
-          case 'block':
-            return { ...deny('OUTPUT_INJECTION', `the output of ${what} looks like a prompt injection (${findings}) and was refused`), detail: { ...report, action: 'block' } };
-          case 'quarantine': {
-            // What the agent gets if a human releases it: sanitised, without secrets, and still marked as data.
-            const kept = e.secrets === 'allow' ? redactSecrets(value, { secrets: true, pii: false }).value : value;
-            return { ...hold('OUTPUT_QUARANTINED', `the output of ${what} looks like a prompt injection (${findings})`), detail: { ...report, action: 'quarantine' }, result: wrapTexts(kept, labelOf(inv)) };
-          }
-          case 'redact': {
-            const r = redactInjections(value, e.threshold);
-            value = r.value;
-            report.action = 'redact';
-            report.injection!.redacted = r.count;
-            // Spread over fields too short to judge alone: nothing to cut, so it is at least marked as data.
-            if (r.count === 0) wrap = true;
-            break;
-          }
-          case 'spotlight':
-            wrap = true;
-            break;
-          case 'allow':
-            break;
-        }
-      }
-      if (e.untrustedSource && e.untrusted === 'spotlight') wrap = true;
-      if (wrap) {
-        value = wrapTexts(value, labelOf(inv));
-        if (report.action === 'allow') report.action = 'spotlight';
-      }
-      if (value === result && !flagged) return allow();
-      const reason = `output screened: ${report.action}${findings ? ` (${findings})` : ''}`;
-      return { ...allow(reason), ...(value !== result ? { result: value } : {}), detail: report as unknown as Record<string, unknown> };
+      return decide(inv, e, result, found);
     },
 
     onError(_ctx: RequestContext, inv: Invocation, error: UpstreamError): UpstreamError | undefined {
@@ -175,6 +203,9 @@ export function outputScreening(options: OutputScreeningOptions = {}): Guard {
   };
 }
 
+/** The most suspicious text of a result, with where it is and what the detector says of it. */
+type Found = Detection & { path: string; text: string };
+
 /**
  * The injection verdict over a value as the server sent it: the most
  * suspicious text decides. The classifier scores windows of words; on a text
@@ -183,11 +214,11 @@ export function outputScreening(options: OutputScreeningOptions = {}): Guard {
  * injection split across fields), and a text that is still short is flagged
  * only by more than the classifier (a rule, hidden tag characters, homoglyphs).
  */
-export function detectIn(value: unknown, threshold?: number): (Detection & { path: string }) | undefined {
-  let best: (Detection & { path: string }) | undefined;
+export function detectIn(value: unknown, threshold?: number): Found | undefined {
+  let best: Found | undefined;
   const consider = (text: string, path: string) => {
-    const d = judge(text, threshold);
-    if (!best || (d.flagged && !best.flagged) || (d.flagged === best.flagged && d.score > best.score)) best = { ...d, path };
+    const d = assess(text, threshold);
+    if (!best || (d.flagged && !best.flagged) || (d.flagged === best.flagged && d.score > best.score)) best = { ...d, path, text };
   };
   const short: string[] = [];
   for (const { path, text } of textsOf(value)) {
@@ -200,7 +231,8 @@ export function detectIn(value: unknown, threshold?: number): (Detection & { pat
 
 const substantial = (text: string) => text.length >= 32 || (text.match(/\S+/g)?.length ?? 0) >= 4;
 
-function judge(text: string, threshold?: number): Detection {
+/** The detector's verdict on one text, with the short-text rule above. */
+function assess(text: string, threshold?: number): Detection {
   const d = detectInjection(text, { kind: 'tool_output', threshold });
   return d.flagged && !substantial(text) && d.reasons.every((r) => r === 'classifier') ? { ...d, flagged: false } : d;
 }
@@ -226,6 +258,7 @@ function describeCounts(counts: readonly { kind: string; count: number }[]): str
 function describeReport(report: Report): string {
   const parts: string[] = [];
   if (report.injection) parts.push(`injection score ${report.injection.score.toFixed(2)}: ${report.injection.reasons.slice(0, 3).join(', ') || 'classifier'}`);
+  if (report.judge) parts.push('verdict' in report.judge ? `LLM judge: ${report.judge.verdict} (confidence ${report.judge.confidence.toFixed(2)})` : `LLM judge failed: ${report.judge.error}`);
   if (report.removed?.length) parts.push(`hidden or unsafe content removed: ${describeCounts(report.removed)}`);
   if (report.secrets?.length) parts.push(`redacted: ${describeCounts(report.secrets)}`);
   return parts.join('; ');
@@ -267,13 +300,13 @@ function redactInjections<T>(value: T, threshold: number): { value: T; count: nu
   const out = mapStrings(value, (text) => {
     let t = text;
     for (let round = 0; round < MAX_REDACT_ROUNDS; round++) {
-      const d = judge(t, threshold);
+      const d = assess(t, threshold);
       if (!d.flagged) return t;
       count++;
       if (!d.span || d.span[1] <= d.span[0]) return INJECTION_REMOVED;
       t = t.slice(0, d.span[0]) + INJECTION_REMOVED + t.slice(d.span[1]);
     }
-    return judge(t, threshold).flagged ? INJECTION_REMOVED : t;
+    return assess(t, threshold).flagged ? INJECTION_REMOVED : t;
   });
   return { value: out, count };
 }
