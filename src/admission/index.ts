@@ -1,7 +1,23 @@
-/** Admission checks before a server is trusted: typosquats and client-config scanning (`portcullis scan`). */
+/** Admission checks before a server is trusted: typosquats, tool poisoning and client-config scanning (`portcullis scan`). */
 export { findTyposquats, skeleton, foldConfusables, editDistance, splitPackage, type TyposquatMatch, type TyposquatReason } from './typosquat.js';
 export { KNOWN_NPM_PACKAGES, KNOWN_PYPI_PACKAGES } from './known-servers.js';
 export { analyseLaunch, type Launch } from './launch.js';
 export { readClientConfig, parseClientConfig, resolveConfigPaths, defaultConfigPaths, ScanUsageError, type ClientConfigFile, type ClientKind, type ConfiguredServer } from './client-config.js';
 export { scanClientConfigs, scanConfigs, reachesSeverity, RULES, SEVERITIES, type ScanFinding, type ScanReport, type Severity, type RuleId } from './scan.js';
 export { renderScan, toSarif, type ScanFormat } from './render.js';
+export {
+  checkOffers,
+  checkTool,
+  checkPrompt,
+  checkResourceTemplate,
+  checkInstructions,
+  isPoisoned,
+  POISON_RULES,
+  type ServerOffer,
+  type PoisonFinding,
+  type PoisonRule,
+  type PoisonKind,
+  type PoisonSeverity,
+  type CheckContext,
+  type OtherServers,
+} from './poisoning.js';
