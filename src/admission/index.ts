@@ -1,5 +1,6 @@
 /** Admission checks before a server is trusted: typosquats, tool poisoning and client-config scanning (`portcullis scan`). */
-export { findTyposquats, skeleton, foldConfusables, editDistance, splitPackage, type TyposquatMatch, type TyposquatReason } from './typosquat.js';
+export { findTyposquats, typosquatSuspects, skeleton, foldConfusables, editDistance, splitPackage, type TyposquatMatch, type TyposquatReason } from './typosquat.js';
+export { findConfigTyposquats, type ConfigTyposquat, type ConfiguredServerLike } from './config-typosquats.js';
 export { KNOWN_NPM_PACKAGES, KNOWN_PYPI_PACKAGES } from './known-servers.js';
 export { analyseLaunch, type Launch } from './launch.js';
 export { readClientConfig, parseClientConfig, resolveConfigPaths, defaultConfigPaths, ScanUsageError, type ClientConfigFile, type ClientKind, type ConfiguredServer } from './client-config.js';

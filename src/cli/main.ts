@@ -72,6 +72,7 @@ program
   .action(async (opts: { identity: string; config: string; data: string }) => {
     const log = logger();
     const loaded = await loadConfigFile(opts.config);
+    for (const w of loaded.warnings) log.warn(`${loaded.file}: ${w.path}: ${w.message}`);
     const identity = loaded.identities.get(opts.identity);
     if (!identity) fail(`identity "${opts.identity}" is not in ${loaded.file}; configured: ${[...loaded.identities.keys()].join(', ')}`);
     const gateway = await Gateway.start({ config: loaded.config, dataDir: resolve(opts.data), logger: log });

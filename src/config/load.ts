@@ -9,6 +9,7 @@ import { APPROVALS_CONFIG_KEYS, checkApprovalsConfig } from '../approvals/config
 import { RISK_CONFIG_KEYS, checkRiskConfig } from '../risk/config.js';
 import { RATE_LIMIT_CONFIG_KEYS, rateLimitsOptions } from '../guards/rate-limit/config.js';
 import { SCREENING_CONFIG_KEYS } from '../guards/output-screening/config.js';
+import { findConfigTyposquats } from '../admission/config-typosquats.js';
 
 export interface ConfigProblem {
   /** Dotted path with [index] for arrays: identities.support-agent-v1.allowed_tools[1] */
@@ -208,6 +209,10 @@ function checkMeaning(config: Config): { problems: Finding[]; warnings: Finding[
       if (read_write.includes(p)) problems.push({ at: ['servers', name, 'sandbox', 'filesystem', 'read_only', i], message: `"${p}" is also in read_write; list it once` });
     });
   }
+
+  // A near miss of another server's or a well-known package's name may be a typosquat;
+  // only the user knows which was meant, so it is a warning, not a refusal.
+  for (const squat of findConfigTyposquats(config.servers)) warnings.push({ at: squat.at, message: squat.message });
 
   // Exposed names are <server><sep><tool>; names that could split two ways would let
   // one server's tool pass as another's.
