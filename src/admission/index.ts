@@ -22,3 +22,4 @@ export {
   type CheckContext,
   type OtherServers,
 } from './poisoning.js';
+export { importClientConfig, SECRET_PLACEHOLDER, type ImportOptions, type ImportResult } from './import.js';

@@ -170,13 +170,18 @@ export function scanConfigs(configs: ClientConfigFile[], cwd = process.cwd()): O
 
 /** A server Portcullis already sandboxes (the gateway itself) or a container. */
 function sandboxed(s: ConfiguredServer, launch: Launch | undefined): boolean {
-  if (launch?.ecosystem === 'docker') return true;
+  return launch?.ecosystem === 'docker' || launchesPortcullis(s);
+}
+
+/** A client entry that launches the gateway (`portcullis … stdio`, `node …/main.js stdio`) rather than a server. */
+export function launchesPortcullis(s: ConfiguredServer): boolean {
   const words = [s.command ?? '', ...s.args].map((w) => w.split(/[\\/]/).pop()!);
   const at = words.findIndex((w) => w === 'portcullis' || /^portcullis@/.test(w) || w === 'main.js');
   return at !== -1 && words.slice(at + 1).includes('stdio');
 }
 
-function isLoopback(host: string): boolean {
+/** Whether a URL host is this machine (where plain HTTP is acceptable). */
+export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
@@ -206,7 +211,8 @@ function inlineSecrets(s: ConfiguredServer): SecretHit[] {
   return hits;
 }
 
-function secretKinds(key: string | undefined, value: string): string[] {
+/** Kinds of credential written literally in a config value (`${…}` references are not); empty when none. */
+export function secretKinds(key: string | undefined, value: string): string[] {
   const literal = value.replace(/\$\{[^}]*\}/g, '').trim();
   if (!literal) return [];
   const kinds = new Set(findSecrets(key ? `${key}=${literal}` : literal, { pii: false }).map((f) => f.kind.replace(/_/g, ' ')));

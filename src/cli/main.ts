@@ -13,6 +13,7 @@ import { StdioServerTransport } from '../transports/stdio-server.js';
 import { VERSION } from '../version.js';
 import { registerApprovalsCommands } from './approvals.js';
 import { registerDetectCommand } from './detect.js';
+import { registerImportCommand } from './import.js';
 import { registerRiskCommand } from './risk.js';
 import { registerScanCommand } from './scan.js';
 
@@ -145,6 +146,7 @@ registerApprovalsCommands(program);
 registerRiskCommand(program);
 registerDetectCommand(program);
 registerScanCommand(program);
+registerImportCommand(program);
 
 function fail(message: string): never {
   process.stderr.write(`portcullis: ${message}\n`);
