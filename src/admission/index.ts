@@ -13,7 +13,6 @@ export {
   checkResourceTemplate,
   checkInstructions,
   isPoisoned,
-  POISON_RULES,
   type ServerOffer,
   type PoisonFinding,
   type PoisonRule,

@@ -132,6 +132,7 @@ const HARD_NEGATIVES: { name: string; tool: Tool; ctx?: CheckContext }[] = [
   { name: 'non-English description', tool: tool('poisk', 'Ищет документы по запросу и возвращает список ссылок.', { query: { type: 'string' } }) },
   { name: 'reads environment variables for debugging', tool: tool('get-env', 'Returns all environment variables, helpful for debugging MCP server configuration', {}) },
   { name: 'a dotenv loader', tool: tool('load_dotenv', 'Loads variables from the .env file in the project root and lists their names (values are never returned).', {}) },
+  { name: 'a dotenv tool that gets one variable', tool: tool('get_env_var', 'Get the value of one variable from the project .env file.', { name: { type: 'string' } }) },
 ];
 
 describe('tool poisoning: adversarial definitions are refused', () => {

@@ -35,6 +35,7 @@ export interface ServerOffer {
 export type PoisonKind = 'tool' | 'prompt' | 'resource_template' | 'instructions';
 export type PoisonSeverity = 'high' | 'medium' | 'low';
 
+/** Rule ids; docs/scan.md says what each catches. */
 export type PoisonRule =
   | 'hidden-unicode'
   | 'terminal-escape'
@@ -74,23 +75,6 @@ export interface CheckContext {
   server: string;
   otherServers: readonly OtherServers[];
 }
-
-/** Every rule with what it catches, for docs and reports. */
-export const POISON_RULES: Readonly<Record<PoisonRule, string>> = {
-  'hidden-unicode': 'Unicode tag characters, zero-width or other invisible characters, or bidi controls: text the user does not see but the model reads',
-  'terminal-escape': 'ANSI escape sequences or other control characters, which can hide or rewrite text in a terminal',
-  'hidden-markup': 'HTML or Markdown comments and hidden HTML elements, invisible once rendered',
-  'instruction-tag': 'an <IMPORTANT>, <SYSTEM>, <instructions>… block addressed to the model',
-  'conceal-from-user': 'asks the model to keep something from the user ("do not tell the user", "do not mention this")',
-  'sensitive-file': 'asks the model to read SSH keys, client configs (mcp.json), cloud credentials, .env files or shell history (high); only names such a file (medium)',
-  'exfiltration-parameter': 'asks the model to pass file contents, secrets or the conversation through a parameter',
-  'tool-shadowing': 'instructs about another server\'s tool or redirects what other tools send (high); only steers away from one (medium)',
-  'prompt-injection': 'the injection detector (rules and classifier) flags the text',
-  'encoded-text': 'base64 that decodes to readable text',
-  'homoglyphs': 'words that mix Latin letters with look-alike letters from other scripts',
-  'duplicate-tool-name': 'two servers offer a tool with the same name',
-  'lookalike-tool-name': 'a tool name imitates another server\'s tool with look-alike characters or separators',
-};
 
 /** Whether any finding is high severity: the definition must not be admitted. */
 export function isPoisoned(findings: readonly PoisonFinding[]): boolean {
@@ -207,9 +191,8 @@ function checkDefinition(definition: unknown, kind: PoisonKind, name: string, ct
 
 function checkString(text: string, site: Site, syntax: boolean, out: PoisonFinding[]): void {
   checkHidden(text, site, out, 'text');
-  if (syntax || text.length < 8) return;
-  const prose = /\s/.test(text.trim());
-  if (!prose && text.length < 20) return;
+  // A single short word cannot carry an instruction; a long one may be base64.
+  if (syntax || text.length < 8 || (!/\s/.test(text.trim()) && text.length < 20)) return;
   const plainText = plain(text);
   checkPhrases(plainText, site, out, '');
   checkHomoglyphs(text, site, out);
@@ -220,7 +203,7 @@ function checkString(text: string, site: Site, syntax: boolean, out: PoisonFindi
       out.push(finding(site, 'encoded-text', 'medium', `base64: ${excerpt(decoded, 0, decoded.length)}`, 'holds base64 that decodes to readable text, which a reviewer does not read but a model can; ask the publisher why, and do not admit it unless the decoded text is harmless'));
     }
   }
-  if (prose || text.length >= 20) checkDetector(text, site, out);
+  checkDetector(text, site, out);
 }
 
 const HIDDEN_KINDS: Partial<Record<RemovalKind, PoisonRule>> = {
@@ -269,7 +252,7 @@ const CONCEAL = [
   /\b(?:secretly|covertly|quietly|silently)\s+(?:send|read|copy|forward|include|add|pass|upload|call|use|attach|append)\b/i,
 ];
 /** Base-form verbs: an instruction to the model to read or move something ("read …", "pass …"), not a description ("reads …"). */
-const ACCESS_VERB = /\b(?:read|cat|open|load|fetch|retrieve|get|obtain|collect|extract|grab|copy|include|pass|send|provide|append|attach|upload|forward|post|paste|output|print|dump|share|leak|exfiltrate)\b/i;
+const ACCESS_VERB = /\b(?:read|cat|open|fetch|retrieve|obtain|collect|extract|grab|copy|include|pass|send|provide|append|attach|upload|forward|post|paste|dump|share|leak|exfiltrate)\b/i;
 const TRANSFER_VERB = /\b(?:pass|send|include|provide|put|add|append|attach|insert|embed|encode|copy|write|fill|supply|set)\b/i;
 const SENSITIVE_FILE =
   /(?:^|[\s'"`(~/\\])\.ssh\b(?!\/(?:config|known_hosts)\b)|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bmcp\.json\b|claude_desktop_config\.json|\.aws\/credentials|(?:^|[\s'"`(~/\\])\.(?:netrc|npmrc|pypirc|git-credentials|pgpass)\b|\.docker\/config\.json|\.kube\/config|(?:^|[\s'"`(~/\\])\.env\b(?!\s*(?:var|variable))|\/etc\/(?:shadow|passwd|sudoers)\b|\.(?:bash|zsh)_history\b|\.gnupg\b|\bwallet\.dat\b|\bkeychain\b/i;
