@@ -42,6 +42,7 @@ export type PoisonRule =
   | 'hidden-markup'
   | 'instruction-tag'
   | 'conceal-from-user'
+  | 'override-user'
   | 'sensitive-file'
   | 'exfiltration-parameter'
   | 'tool-shadowing'
@@ -217,11 +218,17 @@ const HIDDEN_KINDS: Partial<Record<RemovalKind, PoisonRule>> = {
   hidden_html: 'hidden-markup',
 };
 
+const HIDDEN_PROSE_WORDS = 4;
+
+function words(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
 const HIDDEN_NAMES: Partial<Record<RemovalKind, string>> = { unicode_tags: 'Unicode tag', zero_width: 'zero-width', bidi_control: 'bidi control' };
 
 /** Hidden characters and markup, found by the output sanitiser. */
 function checkHidden(text: string, site: Site, out: PoisonFinding[], what: 'key' | 'text'): void {
-  const { removed } = sanitiseText(text, { links: false });
+  const { text: shown, removed } = sanitiseText(text, { links: false });
   const kinds = new Set<RemovalKind>();
   for (const r of removed) if (HIDDEN_KINDS[r.kind]) kinds.add(r.kind);
   if (kinds.size === 0) return;
@@ -237,7 +244,13 @@ function checkHidden(text: string, site: Site, out: PoisonFinding[], what: 'key'
     out.push(finding(site, 'terminal-escape', 'high', excerptHidden(text), `holds terminal escape sequences or control characters${at}, which can hide or rewrite what a reviewer sees in a terminal; do not admit this server until its definitions are plain text`));
   }
   if (kinds.has('html_comment') || kinds.has('markdown_comment') || kinds.has('hidden_html')) {
-    out.push(finding(site, 'hidden-markup', 'medium', excerptHidden(text), `holds an HTML/Markdown comment or hidden HTML element${at}, invisible once rendered but read by the model; read the raw text before admitting the server`));
+    // A marker ("<!-- generated -->") is harmless; sentences hidden from whoever reads the rendered text are not.
+    const hiddenWords = words(text) - words(shown);
+    out.push(
+      hiddenWords >= HIDDEN_PROSE_WORDS
+        ? finding(site, 'hidden-markup', 'high', excerptHidden(text), `hides ${hiddenWords} words in an HTML/Markdown comment or hidden HTML element${at}: invisible once rendered, read by the model; do not admit this server`)
+        : finding(site, 'hidden-markup', 'medium', excerptHidden(text), `holds an HTML/Markdown comment or hidden HTML element${at}, invisible once rendered but read by the model; read the raw text before admitting the server`),
+    );
   }
 }
 
@@ -245,17 +258,19 @@ function checkHidden(text: string, site: Site, out: PoisonFinding[], what: 'key'
 
 const INSTRUCTION_TAG = /<\s*\/?\s*(?:important|system|instructions?|secret|hidden|admin|critical|assistant|context)\s*>/i;
 const CONCEAL = [
-  /\b(?:do not|don'?t|never|must not|should not|shouldn'?t|without)\s+(?:\w+\s+){0,2}?(?:tell|telling|inform|informing|notify|notifying|mention|mentioning|reveal|revealing|alert|alerting|disclose|disclosing|let)\b[^.!?\n]{0,40}?\b(?:user|users|human|anyone|them)\b/i,
+  /\b(?:do not|don'?t|never|must not|should not|shouldn'?t|without)\s+(?:\w+\s+){0,2}?(?:tell|telling|inform|informing|notify|notifying|mention|mentioning|reveal|revealing|alert|alerting|disclose|disclosing|let)\b[^.!?\n]{0,40}?\b(?:user|users|human|person|people|customer|operator|anyone|them)\b/i,
   /\b(?:do not|don'?t|never)\s+(?:mention|reveal|disclose)\s+(?:this|that|it|these)\b/i,
   /\b(?:hide|conceal|keep)\b[^.!?\n]{0,30}?\bfrom\s+(?:the\s+)?(?:user|human)\b/i,
   /\bthe user\s+(?:must|should|need|needs|may)\s+not\s+(?:know|see|notice|find out|be told)\b/i,
   /\b(?:secretly|covertly|quietly|silently)\s+(?:send|read|copy|forward|include|add|pass|upload|call|use|attach|append)\b/i,
 ];
+/** Telling the model to drop what the user asked for: a definition's job is to describe a tool, never to outrank the user. */
+const OVERRIDE_USER = /\b(?:ignore|disregard|forget|override|overrule)\b[^.!?\n]{0,20}?\b(?:the\s+)?(?:user'?s?|human'?s?|person'?s?)\s*(?:asked|said|wants|requested|request|requests|instructions?|question|task)\b/i;
 /** Base-form verbs: an instruction to the model to read or move something ("read …", "pass …"), not a description ("reads …"). */
 const ACCESS_VERB = /\b(?:read|cat|open|fetch|retrieve|obtain|collect|extract|grab|copy|include|pass|send|provide|append|attach|upload|forward|post|paste|dump|share|leak|exfiltrate)\b/i;
 const TRANSFER_VERB = /\b(?:pass|send|include|provide|put|add|append|attach|insert|embed|encode|copy|write|fill|supply|set)\b/i;
 const SENSITIVE_FILE =
-  /(?:^|[\s'"`(~/\\])\.ssh\b(?!\/(?:config|known_hosts)\b)|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bmcp\.json\b|claude_desktop_config\.json|\.aws\/credentials|(?:^|[\s'"`(~/\\])\.(?:netrc|npmrc|pypirc|git-credentials|pgpass)\b|\.docker\/config\.json|\.kube\/config|(?:^|[\s'"`(~/\\])\.env\b(?!\s*(?:var|variable))|\/etc\/(?:shadow|passwd|sudoers)\b|\.(?:bash|zsh)_history\b|\.gnupg\b|\bwallet\.dat\b|\bkeychain\b/i;
+  /(?:^|[\s'"`(~/\\])\.ssh\b(?!\/(?:config|known_hosts)\b)|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bmcp\.json\b|claude_desktop_config\.json|\.aws\/credentials|(?:^|[\s'"`(~/\\])\.(?:netrc|npmrc|pypirc|git-credentials|pgpass)\b|\.docker\/config\.json|\.kube\/config|(?:^|[\s'"`(~/\\])\.env\b(?!\s*(?:var|variable)|\.(?:example|sample|template|dist)\b)|\/etc\/(?:shadow|passwd|sudoers)\b|\.(?:bash|zsh)_history\b|\.gnupg\b|\bwallet\.dat\b|\bkeychain\b/i;
 /**
  * What a model would have to go and get to pass on: file contents, keys, the
  * conversation. Not passwords or API keys in general: a login tool may
@@ -281,6 +296,10 @@ function checkPhrases(text: string, site: Site, out: PoisonFinding[], how: strin
       out.push(finding(site, 'conceal-from-user', 'high', excerpt(text, m.index, m.index + m[0].length), `asks the model to keep something from the user${how} ("${m[0]}"); a definition has no reason to, so do not admit this server`));
       break;
     }
+  }
+  const override = OVERRIDE_USER.exec(text);
+  if (override) {
+    out.push(finding(site, 'override-user', 'high', excerpt(text, override.index, override.index + override[0].length), `tells the model to set aside what the user asked${how} ("${override[0]}"); do not admit this server`));
   }
   for (const s of sentences(text)) {
     const file = SENSITIVE_FILE.exec(s.text);
