@@ -277,7 +277,7 @@ const SENSITIVE_FILE =
  * legitimately take the one the user gives it.
  */
 const HARVESTED_DATA =
-  /\b(?:private keys?|ssh keys?|(?:its|their) (?:content|contents|text)|(?:the )?contents of|(?:full |entire |whole )?conversation(?: history| so far)?|chat history|previous messages|all messages|system prompt|your instructions|environment variables|env vars)\b/i;
+  /\b(?:private keys?|ssh keys?|(?:its|their) (?:content|contents|text)|(?:the )?contents of|(?:full |entire |whole )?conversation(?: history| so far)?|chat history|(?:previous|earlier|recent|all|(?:the )?user'?s|(?:last|first) \w+) messages|system prompt|your instructions|environment variables|env vars)\b/i;
 const PARAMETER_REF =
   /\b(?:as|in|into|via|through|inside|within|to)\s+(?:the\s+)?(?:['"`]?[a-z_][a-z0-9_]*['"`]?\s+)?(?:parameter|param|argument|arg|field|property)\b|\bas\s+['"`][a-z_][a-z0-9_]*['"`]/i;
 const STRONG_DIRECTIVE =
