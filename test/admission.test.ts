@@ -9,6 +9,12 @@ import { createPrivateKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { generate } from 'selfsigned';
+import { z } from 'zod';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { parseConfig } from '../src/config/load.js';
@@ -16,6 +22,7 @@ import { Gateway } from '../src/gateway/gateway.js';
 import { pinServers, mergeLock } from '../src/admission/pin.js';
 import { generateSigningKey, signLock } from '../src/admission/signing.js';
 import { readLock, serialiseLock, type Lock } from '../src/admission/lock.js';
+import { fetchSpkiPin } from '../src/admission/tls-pin.js';
 import { NODE, refusal, startGateway, textOf, type Harness } from './helpers/gateway.js';
 import { runCli, TempDirs } from './helpers/cli.js';
 
@@ -270,5 +277,71 @@ identities:
     assert.equal(review.code, 1);
     assert.match(review.stdout, /~ server calc\n {4}identity: \{"name":"calculator","version":"1\.0\.0"\}\n {12}→ \{"name":"calculator","version":"2\.0\.0"\}/);
     assert.match(review.stderr, /re-run with --yes/);
+  });
+});
+
+describe('remote servers: the TLS key is pinned and checked on every connection', () => {
+  const dirs = new TempDirs();
+  after(() => dirs.cleanup());
+
+  /** A self-signed CA-style certificate for 127.0.0.1, and an HTTPS SDK server behind it whose key can be swapped. */
+  async function httpsServer(dir: string) {
+    const make = async (cn: string) => {
+      const pems = await generate([{ name: 'commonName', value: cn }], { keyType: 'ec', curve: 'P-256', extensions: [{ name: 'basicConstraints', cA: true }, { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }] });
+      return { key: pems.private, cert: pems.cert };
+    };
+    const first = await make('weather-1');
+    const server = https.createServer(first, (req, res) => {
+      const mcp = new McpServer({ name: 'weather', version: '1.0.0' });
+      mcp.registerTool('forecast', { description: 'Weather forecast for a city', inputSchema: { city: z.string() } }, async ({ city }) => ({ content: [{ type: 'text', text: `sunny in ${city}` }] }));
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      res.on('close', () => void mcp.close());
+      void mcp.connect(transport).then(() => transport.handleRequest(req, res));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const ca = join(dir, 'ca.pem');
+    await writeFile(ca, first.cert);
+    return {
+      url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
+      ca,
+      /** The same name, another key, both certificates trusted: only the pin can tell. */
+      async swapKey() {
+        const second = await make('weather-2');
+        await writeFile(ca, `${first.cert}\n${second.cert}`);
+        server.setSecureContext(second);
+        server.closeAllConnections();
+      },
+      close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+    };
+  }
+
+  test('pin records the key; a server presenting another key is refused with TLS_PIN_MISMATCH', async () => {
+    const dir = await dirs.make('portcullis-tls-');
+    const upstream = await httpsServer(dir);
+    try {
+      const yaml = `admission:\n  lock: ${JSON.stringify(join(dir, 'portcullis.lock'))}\n  first_use: refuse\nservers:\n  weather:\n    url: ${JSON.stringify(upstream.url)}\n    ca: ${JSON.stringify(upstream.ca)}\nidentities:\n  agent:\n    allowed_tools: [weather.forecast]\n`;
+      const { config, identities } = parseConfig(yaml, 'test.yaml');
+      const pinned = await pinServers(config, { spkiOf: (url, ca) => fetchSpkiPin(url, ca ? { ca } : {}) });
+      assert.deepEqual(pinned.failed, []);
+      const launch = pinned.servers.weather.launch as { spki?: string[] };
+      assert.match(launch.spki?.[0] ?? '', /^sha256\/[A-Za-z0-9+/]{43}=$/);
+      await writeFile(join(dir, 'portcullis.lock'), serialiseLock(mergeLock(config, undefined, pinned.servers)));
+
+      const gateway = await Gateway.start({ config, dataDir: await dirs.make('portcullis-tls-data-') });
+      try {
+        const client = new Client({ name: 't', version: '1' });
+        await client.connect(await gateway.connect(identities.get('agent')!));
+        assert.equal(textOf(await client.callTool({ name: 'weather__forecast', arguments: { city: 'Oslo' } })), 'sunny in Oslo');
+        await client.close();
+      } finally {
+        await gateway.close();
+      }
+
+      await upstream.swapKey();
+      const swapped = parseConfig(yaml, 'test.yaml').config;
+      await assert.rejects(Gateway.start({ config: swapped, dataDir: await dirs.make('portcullis-tls-data-') }), /TLS_PIN_MISMATCH|presented TLS key sha256\/.* but the lock pins sha256\//);
+    } finally {
+      await upstream.close();
+    }
   });
 });

@@ -34,6 +34,15 @@ const validConfig = {
   },
 };
 
+/** Two servers whose packages differ by one letter: the second is a typosquat suspect. */
+const squatConfig = {
+  servers: {
+    slack: { command: 'npx', args: ['-y', 'mcp-slack-notifier@1.4.2'] },
+    'slack-alerts': { command: 'npx', args: ['-y', 'mcp-slack-notifyer'] },
+  },
+  identities: { [IDENTITY]: { allowed_tools: ['slack.*'] } },
+};
+
 const dirs = new TempDirs();
 let root: string;
 let configFile: string;
@@ -149,6 +158,15 @@ describe('portcullis CLI', { concurrency: 3 }, () => {
       assert.notEqual(run.code, 0);
       const line = lineOf(text, 'alowed_tools');
       assert.match(run.stderr, new RegExp(`${escape(file)}:${line}:\\d+ identities\\.support-agent-v1\\.alowed_tools: unknown field "alowed_tools" — did you mean "allowed_tools"\\?`));
+    });
+
+    test('warns about a typosquat suspect among the configured servers, naming the intended package', async () => {
+      const dir = await dirs.make('portcullis-config-');
+      const { file } = await writeYaml(dir, 'squat.yaml', squatConfig);
+      const run = await runCli(['config', 'check', file]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /warning: .*squat\.yaml: servers\.slack-alerts\.args\[1\]: package "mcp-slack-notifyer" looks like "mcp-slack-notifier"/);
+      assert.match(run.stdout, /is valid: 2 servers/);
     });
 
     test('says clearly when the config file does not exist', async () => {
@@ -384,6 +402,14 @@ describe('portcullis CLI', { concurrency: 3 }, () => {
       assert.doesNotMatch(log, /"pad"/, 'nothing of the oversized call was relayed or logged as a call');
     });
 
+    test('reports typosquat suspects on stderr as soon as the config is loaded', async () => {
+      const dir = await dirs.make('portcullis-stdio-');
+      const { file } = await writeYaml(dir, 'squat.yaml', squatConfig);
+      const run = await runCli(['stdio', '--identity', 'ghost-agent', '--config', file, '--data', dir]);
+      assert.equal(run.stdout, '', 'nothing on the protocol channel');
+      assert.match(run.stderr, /servers\.slack-alerts\.args\[1\]: package \\?"mcp-slack-notifyer\\?" looks like \\?"mcp-slack-notifier\\?"/);
+    });
+
     test('refuses to start for an identity that is not configured', async () => {
       const data = await dirs.make('portcullis-stdio-');
       const run = await runCli(['stdio', '--identity', 'ghost-agent', '--config', configFile, '--data', data]);
@@ -396,10 +422,10 @@ describe('portcullis CLI', { concurrency: 3 }, () => {
   // ---- help --------------------------------------------------------------------------
 
   describe('portcullis --help', () => {
-    test('lists every command a user needs (demo, serve, stdio, token, audit, config)', async () => {
+    test('lists every command a user needs', async () => {
       const run = await runCli(['--help']);
       assert.equal(run.code, 0, run.stderr);
-      for (const command of ['demo', 'serve', 'stdio', 'token', 'audit', 'config']) {
+      for (const command of ['demo', 'serve', 'stdio', 'token', 'audit', 'config', 'approvals', 'risk', 'detect', 'scan', 'import', 'pin', 'keygen', 'sign', 'verify-lock']) {
         assert.match(run.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), `--help lists ${command}`);
       }
     });

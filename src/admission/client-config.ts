@@ -36,6 +36,8 @@ export interface ClientConfigFile {
   file: string;
   client: ClientKind;
   servers: ConfiguredServer[];
+  /** VS Code's `inputs` (prompted values that `${input:id}` references), as written. */
+  inputs?: unknown[];
   /** Set when the file could not be read as a client config. */
   error?: string;
   /** 1-based line of a JSON pointer inside the file, when known. */
@@ -145,7 +147,7 @@ export function parseClientConfig(text: string, file: string): ClientConfigFile 
       headers: stringRecord(entry.headers),
     });
   }
-  return { file, client, servers, lineOf };
+  return { file, client, servers, lineOf, ...(Array.isArray(raw.inputs) ? { inputs: raw.inputs } : {}) };
 }
 
 function failed(file: string, client: ClientKind, error: string): ClientConfigFile {

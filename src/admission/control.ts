@@ -8,7 +8,7 @@
  * development a server missing from the lock is pinned on first use, loudly,
  * into the data directory, and from then on held to that pin.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
@@ -20,6 +20,8 @@ import { artifactMismatch, describeArtifact, unverifiable } from './artifact.js'
 import { definitionChanges, definitionDigest, entryFor, readLock, serialiseLock, textDigest, LOCK_VERSION, type Artifact, type DefinitionEntry, type Lock, type LockedLaunch, type LockedServer } from './lock.js';
 import { loadPublicKey, keyId, verifyLock, type TrustedKey } from './signing.js';
 import { AdmissionError, AdmissionRefusal } from './refusal.js';
+import { pinnedFetch } from './tls-pin.js';
+import { checkInstructions, checkItem, poisonedReason, type OtherServers } from './poisoning.js';
 
 export type ItemKind = 'tool' | 'prompt' | 'resource_template';
 
@@ -31,7 +33,7 @@ export interface AdmissionVerdict {
 }
 
 /** What a server offered at one connection, as `pin` and first use record it. */
-export interface ServerOffer {
+export interface ServerSnapshot {
   info: { serverInfo: Implementation; instructions?: string };
   tools: object[];
   prompts: object[];
@@ -43,8 +45,8 @@ export interface AdmissionOptions {
   dataDir: string;
   audit(event: AuditEvent): Promise<void>;
   log: Logger;
-  /** Says why a definition is poisoned (hidden instructions, shadowing…), or undefined; run once per distinct definition. */
-  inspect?(server: string, kind: ItemKind, definition: Record<string, unknown>): string | undefined;
+  /** The tools of the other servers, so a definition that instructs about one of them (shadowing) is caught. */
+  otherServers?(server: string): OtherServers[];
 }
 
 export const FIRST_USE_LOCK = 'first-use.lock';
@@ -60,7 +62,7 @@ export function sameLaunch(a: LockedLaunch, b: LockedLaunch): boolean {
   return definitionDigest(strip(a)) === definitionDigest(strip(b));
 }
 
-export function identityOf(info: ServerOffer['info']): LockedServer['identity'] {
+export function identityOf(info: ServerSnapshot['info']): LockedServer['identity'] {
   return { name: info.serverInfo.name, version: info.serverInfo.version, ...(info.instructions ? { instructions: textDigest(info.instructions) } : {}) };
 }
 
@@ -78,6 +80,8 @@ export class AdmissionControl {
   /** The verdict on the latest definition listed under each name, for prompts fetched by name. */
   readonly #latest = new Map<string, AdmissionVerdict | null>();
   readonly #alerted = new Set<string>();
+  /** Private CAs of remote servers, read once at load. */
+  readonly #cas = new Map<string, string>();
 
   constructor(private readonly options: AdmissionOptions) {}
 
@@ -105,6 +109,7 @@ export class AdmissionControl {
     if (!this.production) this.#firstUse = (await readLock(join(this.options.dataDir, FIRST_USE_LOCK)).catch(() => undefined)) ?? this.#firstUse;
 
     for (const [name, server] of Object.entries(config.servers)) {
+      if (!isStdioServer(server) && server.ca) this.#cas.set(name, await readCa(name, server.ca).catch((e: Error) => { throw new AdmissionError(e.message); }));
       const pinned = this.#lock?.servers[name];
       if (pinned) {
         if (!sameLaunch(pinned.launch, launchOf(server))) {
@@ -112,6 +117,9 @@ export class AdmissionControl {
         }
         const why = this.production && pinned.artifact ? unverifiable(pinned.artifact) : undefined;
         if (why) throw new AdmissionError(`servers.${name}: production mode refuses this server: ${why}`);
+        if (this.production && !isStdioServer(server) && server.url.startsWith('https:') && !('spki' in pinned.launch && pinned.launch.spki?.length)) {
+          throw new AdmissionError(`servers.${name}: the lock records no TLS key pin for this https server, so production mode cannot tell it from an impostor; re-pin it with "portcullis pin"`);
+        }
         if (this.production && isStdioServer(server) && !pinned.artifact) throw new AdmissionError(`servers.${name}: the lock records no artifact hash for this stdio server, so production mode cannot verify what it runs; re-pin it with "portcullis pin"`);
         continue;
       }
@@ -155,6 +163,16 @@ export class AdmissionControl {
     return this.#lock?.servers[server] ?? this.#firstUse.servers[server];
   }
 
+  /**
+   * The fetch a remote server is reached with: one that checks the pinned TLS
+   * key on every connection, when the lock pins one.
+   */
+  fetchFor(name: string): typeof fetch | undefined {
+    const launch = this.entry(name)?.launch;
+    const ca = this.#cas.get(name);
+    return launch && 'url' in launch && launch.spki?.length ? pinnedFetch(launch.spki, ca ? { ca } : {}) : undefined;
+  }
+
   /** Whether this server still has to be pinned on first use once it has started. */
   awaitsFirstUse(server: string): boolean {
     return !this.entry(server) && this.#firstUsePolicy === 'pin';
@@ -190,7 +208,14 @@ export class AdmissionControl {
   }
 
   /** Checked right after initialize: a server presenting another identity than pinned is not started. */
-  admitServer(name: string, info: ServerOffer['info']): string | undefined {
+  admitServer(name: string, info: ServerSnapshot['info']): string | undefined {
+    // Instructions reach every client's model as the server's own words: poisoned ones keep the server out.
+    const poisoned = info.instructions ? poisonedReason(checkInstructions(info.instructions, { server: name, otherServers: this.options.otherServers?.(name) ?? [] })) : undefined;
+    if (poisoned) {
+      const reason = `server "${name}" is not started: its instructions look poisoned (${poisoned})`;
+      void this.options.audit({ type: 'alert', server: name, code: 'INSTRUCTIONS_POISONED', reason }).catch(() => {});
+      return reason;
+    }
     const pinned = this.entry(name)?.identity;
     if (!pinned) return undefined;
     const now = identityOf(info);
@@ -208,7 +233,7 @@ export class AdmissionControl {
    * Development only: a server the lock does not know is pinned as it is now
    * (minus anything poisoned), persisted, logged and audited — never silently.
    */
-  async pinOnFirstUse(name: string, server: ServerConfig, offer: ServerOffer): Promise<void> {
+  async pinOnFirstUse(name: string, server: ServerConfig, offer: ServerSnapshot): Promise<void> {
     const entry = this.#entryFromOffer(name, server, offer, this.#launched.get(name));
     this.#firstUse = { ...this.#firstUse, servers: { ...this.#firstUse.servers, [name]: entry } };
     this.#verdicts.clear();
@@ -220,13 +245,18 @@ export class AdmissionControl {
     await this.options.audit({ type: 'admission', server: name, code: 'PINNED_ON_FIRST_USE', reason, detail: { identity: entry.identity, ...(entry.artifact ? { artifact: entry.artifact } : {}) } });
   }
 
-  /** A lock entry for what a server offers now; poisoned definitions are left out (refused, reported by `inspect`). */
-  #entryFromOffer(name: string, server: ServerConfig, offer: ServerOffer, artifact: Artifact | undefined): LockedServer {
+  /** Why a definition must not be admitted (hidden instructions, hidden characters, shadowing…), or undefined. */
+  #poisoned(server: string, kind: ItemKind, definition: Record<string, unknown>): string | undefined {
+    return poisonedReason(checkItem(kind, definition, { server, otherServers: this.options.otherServers?.(server) ?? [] }));
+  }
+
+  /** A lock entry for what a server offers now; poisoned definitions are left out (refused, and alerted when listed). */
+  #entryFromOffer(name: string, server: ServerConfig, offer: ServerSnapshot, artifact: Artifact | undefined): LockedServer {
     const pick = (kind: ItemKind, items: object[]): Record<string, DefinitionEntry> => {
       const out: Record<string, DefinitionEntry> = {};
       for (const item of items) {
         const def = item as Record<string, unknown>;
-        if (this.options.inspect?.(name, kind, def)) continue;
+        if (this.#poisoned(name, kind, def)) continue;
         out[itemName(kind, def)] = entryFor(def);
       }
       return out;
@@ -282,7 +312,7 @@ export class AdmissionControl {
       return { code: kind === 'tool' ? 'TOOL_DEFINITION_CHANGED' : 'DEFINITION_CHANGED', reason: `${label} "${name}" of server "${server}" changed since it was pinned (${fields}); it is quarantined until an operator reviews the change and re-pins with "portcullis pin"` };
     }
     // Pinned as it is, yet poisoned by today's rules (pinned before a rule existed, or by hand): still quarantined.
-    const poisoned = this.options.inspect?.(server, kind, definition);
+    const poisoned = this.#poisoned(server, kind, definition);
     if (poisoned) return { code: kind === 'tool' ? 'TOOL_POISONED' : 'DEFINITION_CHANGED', reason: `${label} "${name}" of server "${server}" is quarantined: its definition looks poisoned (${poisoned})` };
     return undefined;
   }
@@ -293,4 +323,10 @@ export class AdmissionControl {
     if (entry && !entry.prompts[name]) return this.#decide(server, 'prompt', name, { name }, '');
     return this.#latest.get(`${server}\0prompt\0${name}`) ?? undefined;
   }
+}
+
+export async function readCa(server: string, path: string): Promise<string> {
+  return readFile(path, 'utf8').catch((e: Error) => {
+    throw new Error(`servers.${server}.ca: cannot read ${path} (${e.message}); give the PEM file of the CA that signs the server's certificate`);
+  });
 }

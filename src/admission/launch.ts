@@ -47,7 +47,8 @@ function npmSpec(spec: string): { name: string; version?: string } | undefined {
 
 function pypiSpec(spec: string): { name: string; version?: string; pinned: boolean } | undefined {
   if (/^[./~]|^[a-z+]+:/i.test(spec)) return undefined;
-  const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(?:(==|@)\s*([^\s,;]+)|([<>=!~].*))?$/.exec(spec);
+  // Letters of any script: a look-alike name (Cyrillic "с" in "fetсh") must still be read as a package to be compared.
+  const m = /^([\p{L}\p{N}][\p{L}\p{N}._-]*)(\[[^\]]*\])?\s*(?:(==|@)\s*([^\s,;]+)|([<>=!~].*))?$/u.exec(spec);
   if (!m) return undefined;
   const version = m[4] ?? m[5];
   return { name: m[1], version, pinned: m[4] !== undefined && !m[4].includes('*') && m[4] !== 'latest' };

@@ -6,24 +6,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Prompt, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { isStdioServer, type Config } from '../config/schema.js';
 import { Gateway } from '../gateway/gateway.js';
 import { describeArtifact } from './artifact.js';
-import { identityOf, launchOf, type ItemKind, type ServerOffer } from './control.js';
+import { identityOf, launchOf, readCa, type ItemKind, type ServerSnapshot } from './control.js';
 import { entryFor, LOCK_VERSION, type DefinitionEntry, type Lock, type LockedServer, type ServerChange } from './lock.js';
-
-export interface Refused {
-  server: string;
-  kind: ItemKind;
-  name: string;
-  why: string;
-}
+import { checkOffers, type PoisonFinding } from './poisoning.js';
 
 export interface PinOutcome {
-  /** The candidate lock: the current one with the pinned servers replaced, unsigned if anything changed. */
+  /** The servers as they are now, for the candidate lock (poisoned definitions left out). */
   servers: Record<string, LockedServer>;
-  /** Definitions left out because they look poisoned. */
-  refused: Refused[];
+  /** Every poisoning finding; the high ones were refused (left out of the lock). */
+  findings: PoisonFinding[];
   /** Servers that could not be pinned, with why. */
   failed: { server: string; error: string }[];
 }
@@ -31,17 +26,26 @@ export interface PinOutcome {
 export interface PinOptions {
   /** Only these servers (default: all configured). */
   only?: readonly string[];
-  /** Why a definition is poisoned, or undefined (the same check the gateway runs). */
-  inspect?(server: string, kind: ItemKind, definition: Record<string, unknown>): string | undefined;
   /** The TLS key pin of a remote server ("sha256/…"), when it is served over https. */
-  spkiOf?(url: string): Promise<string>;
+  spkiOf?(url: string, ca?: string): Promise<string>;
 }
 
-/** Pins each server on its own, so one that fails is reported rather than sinking the rest. */
+interface Observed {
+  launch: LockedServer['launch'];
+  artifact?: LockedServer['artifact'];
+  snapshot: ServerSnapshot;
+}
+
+/**
+ * Pins each server on its own, so one that fails is reported rather than
+ * sinking the rest; then checks all of them together for poisoning, since
+ * shadowing and duplicate names are about one server next to another.
+ */
 export async function pinServers(config: Config, options: PinOptions = {}): Promise<PinOutcome> {
   const names = options.only ?? Object.keys(config.servers);
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-pin-'));
-  const out: PinOutcome = { servers: {}, refused: [], failed: [] };
+  const observed = new Map<string, Observed>();
+  const out: PinOutcome = { servers: {}, findings: [], failed: [] };
   try {
     await Promise.all(
       names.map(async (name, i) => {
@@ -49,11 +53,12 @@ export async function pinServers(config: Config, options: PinOptions = {}): Prom
         let gateway: Gateway | undefined;
         try {
           const launch = launchOf(server);
-          if (!isStdioServer(server) && server.url.startsWith('https:') && options.spkiOf) Object.assign(launch, { spki: [await options.spkiOf(server.url)] });
+          if (!isStdioServer(server) && server.url.startsWith('https:') && options.spkiOf) {
+            Object.assign(launch, { spki: [await options.spkiOf(server.url, server.ca ? await readCa(name, server.ca) : undefined)] });
+          }
           const artifact = isStdioServer(server) ? await describeArtifact(server) : undefined;
           gateway = await Gateway.start({ config: { ...config, servers: { [name]: server } }, dataDir: join(dir, String(i)), guards: [], admission: false });
-          const offer = await gateway.offer(name);
-          out.servers[name] = { launch, ...(artifact ? { artifact } : {}), identity: identityOf(offer.info), ...definitions(name, offer, options, out.refused) };
+          observed.set(name, { launch, ...(artifact ? { artifact } : {}), snapshot: await gateway.offer(name) });
         } catch (error) {
           out.failed.push({ server: name, error: String((error as Error).message ?? error).split('\n')[0] });
         } finally {
@@ -64,22 +69,40 @@ export async function pinServers(config: Config, options: PinOptions = {}): Prom
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return out;
-}
-
-function definitions(server: string, offer: ServerOffer, options: PinOptions, refused: Refused[]): Pick<LockedServer, 'tools' | 'prompts' | 'resource_templates'> {
-  const pick = (kind: ItemKind, items: object[]) => {
-    const map: Record<string, DefinitionEntry> = {};
-    for (const item of items) {
-      const def = item as Record<string, unknown>;
-      const name = String(kind === 'resource_template' ? def.uriTemplate : def.name);
-      const why = options.inspect?.(server, kind, def);
-      if (why) refused.push({ server, kind, name, why });
-      else map[name] = entryFor(def);
+  out.findings = checkOffers(
+    [...observed].map(([server, o]) => ({
+      server,
+      instructions: o.snapshot.info.instructions,
+      tools: o.snapshot.tools as Tool[],
+      prompts: o.snapshot.prompts as Prompt[],
+      resourceTemplates: o.snapshot.resourceTemplates as ResourceTemplate[],
+    })),
+  );
+  const refused = (server: string, kind: PoisonFinding['kind'], name: string) => out.findings.some((f) => f.severity === 'high' && f.server === server && f.kind === kind && f.name === name);
+  for (const [server, o] of observed) {
+    if (refused(server, 'instructions', server)) {
+      out.failed.push({ server, error: 'its instructions look poisoned (see the findings above); it cannot be pinned' });
+      continue;
     }
-    return map;
-  };
-  return { tools: pick('tool', offer.tools), prompts: pick('prompt', offer.prompts), resource_templates: pick('resource_template', offer.resourceTemplates) };
+    const pick = (kind: ItemKind, items: object[]) => {
+      const map: Record<string, DefinitionEntry> = {};
+      for (const item of items) {
+        const def = item as Record<string, unknown>;
+        if (refused(server, kind, String(def.name))) continue;
+        map[String(kind === 'resource_template' ? def.uriTemplate : def.name)] = entryFor(def);
+      }
+      return map;
+    };
+    out.servers[server] = {
+      launch: o.launch,
+      ...(o.artifact ? { artifact: o.artifact } : {}),
+      identity: identityOf(o.snapshot.info),
+      tools: pick('tool', o.snapshot.tools),
+      prompts: pick('prompt', o.snapshot.prompts),
+      resource_templates: pick('resource_template', o.snapshot.resourceTemplates),
+    };
+  }
+  return out;
 }
 
 /** The lock to write: servers not re-pinned keep their entries; servers no longer configured are dropped. */

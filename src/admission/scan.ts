@@ -8,7 +8,7 @@ import { findSecrets, isCredentialKey } from '../screening/index.js';
 import { CLIENT_NAMES, readClientConfig, resolveConfigPaths, type ClientConfigFile, type ClientKind, type ConfiguredServer } from './client-config.js';
 import { KNOWN_NPM_PACKAGES, KNOWN_PYPI_PACKAGES } from './known-servers.js';
 import { analyseLaunch, type Launch } from './launch.js';
-import { findTyposquats, type TyposquatMatch, type TyposquatReason } from './typosquat.js';
+import { packageSquatMessage, serverNameSquatMessage, typosquatSuspects, type TyposquatMatch, type TyposquatReason } from './typosquat.js';
 
 export type Severity = 'error' | 'warning' | 'note';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];
@@ -107,11 +107,11 @@ export function scanConfigs(configs: ClientConfigFile[], cwd = process.cwd()): O
     });
 
   // Typosquats: server names among themselves, packages against the shipped list and each other.
-  const nameSuspects = suspects(servers.map((x) => x.server.name), []);
+  const nameSuspects = typosquatSuspects(servers.map((x) => x.server.name), []);
   const packageSuspects = new Map<string, TyposquatMatch>();
   for (const [eco, shipped] of [['npm', KNOWN_NPM_PACKAGES], ['pypi', KNOWN_PYPI_PACKAGES], ['docker', []]] as const) {
     const names = servers.filter((x) => x.launch?.ecosystem === eco).map((x) => x.launch!.name);
-    for (const [k, v] of suspects(names, shipped)) packageSuspects.set(`${eco}:${k}`, v);
+    for (const [k, v] of typosquatSuspects(names, shipped)) packageSuspects.set(`${eco}:${k}`, v);
   }
 
   for (const { server: s, config, launch } of servers) {
@@ -119,13 +119,13 @@ export function scanConfigs(configs: ClientConfigFile[], cwd = process.cwd()): O
     const client = CLIENT_NAMES[config.client];
     const nameMatch = nameSuspects.get(s.name);
     if (nameMatch) {
-      add(s, config, 'typosquat', p, `server name "${s.name}" looks like "${nameMatch.intended}", another configured server (${describeWhy(nameMatch.why)}): check which of the two you meant and remove the other`, nameMatch);
+      add(s, config, 'typosquat', p, serverNameSquatMessage(s.name, nameMatch), nameMatch);
     }
     if (launch) {
       const at = `${p}/args/${launch.argIndex}`;
       const pkgMatch = packageSuspects.get(`${launch.ecosystem}:${launch.name}`);
       if (pkgMatch) {
-        add(s, config, 'typosquat', at, `package "${launch.name}" looks like "${pkgMatch.intended}" (${describeWhy(pkgMatch.why)}), a possible typosquat: if you meant "${pkgMatch.intended}", correct the name; otherwise check the publisher before running it`, pkgMatch);
+        add(s, config, 'typosquat', at, packageSquatMessage(launch.name, pkgMatch), pkgMatch);
       }
       if (!launch.pinned) {
         const how = launch.version === undefined ? 'has no version' : launch.version === 'latest' ? 'asks for @latest' : `asks for "${launch.version}", not an exact version`;
@@ -168,54 +168,20 @@ export function scanConfigs(configs: ClientConfigFile[], cwd = process.cwd()): O
   return { files, findings };
 }
 
-/**
- * Which names look like typosquats: a near miss of a shipped name is one; of
- * two configured names that imitate each other, the later one is the suspect
- * (unless only the earlier one has non-ASCII letters, or the later one is shipped).
- */
-function suspects(names: string[], shipped: readonly string[]): Map<string, TyposquatMatch> {
-  const unique = [...new Set(names)];
-  const out = new Map<string, TyposquatMatch>();
-  for (const n of unique) {
-    const m = findTyposquats(n, shipped);
-    if (m) out.set(n, m);
-  }
-  const isShipped = (n: string) => shipped.some((k) => k.toLowerCase() === n.toLowerCase());
-  const nonAscii = (n: string) => /[^\x00-\x7f]/.test(n);
-  for (let j = 1; j < unique.length; j++) {
-    for (let i = 0; i < j; i++) {
-      const [a, b] = [unique[i], unique[j]];
-      const m = findTyposquats(b, [a]);
-      if (!m) continue;
-      let [suspect, intended] = nonAscii(a) && !nonAscii(b) ? [a, b] : [b, a];
-      if (isShipped(suspect)) [suspect, intended] = [intended, suspect];
-      if (isShipped(suspect) || out.has(suspect)) continue;
-      out.set(suspect, suspect === b ? m : { intended, why: findTyposquats(a, [b])?.why ?? m.why });
-    }
-  }
-  return out;
-}
-
-const WHY_TEXT: Record<TyposquatReason, string> = {
-  'edit-distance': 'a near-identical spelling',
-  homoglyph: 'look-alike characters',
-  separator: 'different separators',
-  scope: 'a different npm scope',
-};
-
-function describeWhy(why: TyposquatReason[]): string {
-  return why.map((w) => WHY_TEXT[w]).join(', ');
-}
-
 /** A server Portcullis already sandboxes (the gateway itself) or a container. */
 function sandboxed(s: ConfiguredServer, launch: Launch | undefined): boolean {
-  if (launch?.ecosystem === 'docker') return true;
+  return launch?.ecosystem === 'docker' || launchesPortcullis(s);
+}
+
+/** A client entry that launches the gateway (`portcullis … stdio`, `node …/main.js stdio`) rather than a server. */
+export function launchesPortcullis(s: ConfiguredServer): boolean {
   const words = [s.command ?? '', ...s.args].map((w) => w.split(/[\\/]/).pop()!);
   const at = words.findIndex((w) => w === 'portcullis' || /^portcullis@/.test(w) || w === 'main.js');
   return at !== -1 && words.slice(at + 1).includes('stdio');
 }
 
-function isLoopback(host: string): boolean {
+/** Whether a URL host is this machine (where plain HTTP is acceptable). */
+export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
@@ -245,7 +211,8 @@ function inlineSecrets(s: ConfiguredServer): SecretHit[] {
   return hits;
 }
 
-function secretKinds(key: string | undefined, value: string): string[] {
+/** Kinds of credential written literally in a config value (`${…}` references are not); empty when none. */
+export function secretKinds(key: string | undefined, value: string): string[] {
   const literal = value.replace(/\$\{[^}]*\}/g, '').trim();
   if (!literal) return [];
   const kinds = new Set(findSecrets(key ? `${key}=${literal}` : literal, { pii: false }).map((f) => f.kind.replace(/_/g, ' ')));

@@ -93,6 +93,12 @@ export function pinnedFetch(pins: readonly string[], opts: { ca?: string } = {})
   return fetchPinned as unknown as typeof fetch;
 }
 
+/** A fetch that trusts only this private CA (PEM) for its server, with no key pin: for pinning such a server. */
+export function privateCaFetch(ca: string): typeof fetch {
+  const dispatcher = new Agent({ connect: { ca } });
+  return ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => undiciFetch(input, { ...init, dispatcher })) as unknown as typeof fetch;
+}
+
 function checkPinSyntax(pin: string): string {
   const match = /^sha256\/([A-Za-z0-9+/]{43}=)$/.exec(pin);
   if (!match || Buffer.from(match[1]!, 'base64').length !== 32) {

@@ -147,3 +147,53 @@ export function findTyposquats(candidate: string, known: readonly string[]): Typ
   }
   return best && { intended: best.intended, why: best.why };
 }
+
+/**
+ * Which names look like typosquats: a near miss of a shipped name is one; of
+ * two configured names that imitate each other, the later one is the suspect
+ * (unless only the earlier one has non-ASCII letters, or the later one is shipped).
+ */
+export function typosquatSuspects(names: string[], shipped: readonly string[]): Map<string, TyposquatMatch> {
+  const unique = [...new Set(names)];
+  const out = new Map<string, TyposquatMatch>();
+  for (const n of unique) {
+    const m = findTyposquats(n, shipped);
+    if (m) out.set(n, m);
+  }
+  const isShipped = (n: string) => shipped.some((k) => k.toLowerCase() === n.toLowerCase());
+  const nonAscii = (n: string) => /[^\x00-\x7f]/.test(n);
+  for (let j = 1; j < unique.length; j++) {
+    for (let i = 0; i < j; i++) {
+      const [a, b] = [unique[i], unique[j]];
+      const m = findTyposquats(b, [a]);
+      if (!m) continue;
+      let [suspect, intended] = nonAscii(a) && !nonAscii(b) ? [a, b] : [b, a];
+      if (isShipped(suspect)) [suspect, intended] = [intended, suspect];
+      if (isShipped(suspect) || out.has(suspect)) continue;
+      out.set(suspect, suspect === b ? m : { intended, why: findTyposquats(a, [b])?.why ?? m.why });
+    }
+  }
+  return out;
+}
+
+const WHY_TEXT: Record<TyposquatReason, string> = {
+  'edit-distance': 'a near-identical spelling',
+  homoglyph: 'look-alike characters',
+  separator: 'different separators',
+  scope: 'a different npm scope',
+};
+
+/** How a name imitates another, in words. */
+export function describeWhy(why: TyposquatReason[]): string {
+  return why.map((w) => WHY_TEXT[w]).join(', ');
+}
+
+/** What to tell the user about a configured server name that imitates another. */
+export function serverNameSquatMessage(name: string, match: TyposquatMatch): string {
+  return `server name "${name}" looks like "${match.intended}", another configured server (${describeWhy(match.why)}): check which of the two you meant and remove the other`;
+}
+
+/** What to tell the user about a package name that imitates a known or configured one. */
+export function packageSquatMessage(name: string, match: TyposquatMatch): string {
+  return `package "${name}" looks like "${match.intended}" (${describeWhy(match.why)}), a possible typosquat: if you meant "${match.intended}", correct the name; otherwise check the publisher before running it`;
+}

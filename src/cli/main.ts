@@ -13,6 +13,7 @@ import { StdioServerTransport } from '../transports/stdio-server.js';
 import { VERSION } from '../version.js';
 import { registerApprovalsCommands } from './approvals.js';
 import { registerDetectCommand } from './detect.js';
+import { registerImportCommand } from './import.js';
 import { registerRiskCommand } from './risk.js';
 import { registerScanCommand } from './scan.js';
 import { registerLockCommands } from './lock.js';
@@ -73,6 +74,7 @@ program
   .action(async (opts: { identity: string; config: string; data: string }) => {
     const log = logger();
     const loaded = await loadConfigFile(opts.config);
+    for (const w of loaded.warnings) log.warn(`${loaded.file}: ${w.path}: ${w.message}`);
     const identity = loaded.identities.get(opts.identity);
     if (!identity) fail(`identity "${opts.identity}" is not in ${loaded.file}; configured: ${[...loaded.identities.keys()].join(', ')}`);
     const gateway = await Gateway.start({ config: loaded.config, dataDir: resolve(opts.data), logger: log });
@@ -146,6 +148,7 @@ registerRiskCommand(program);
 registerDetectCommand(program);
 registerScanCommand(program);
 registerLockCommands(program);
+registerImportCommand(program);
 
 function fail(message: string): never {
   process.stderr.write(`portcullis: ${message}\n`);

@@ -109,6 +109,20 @@ test('an approval rule for a tool that is not allowed is a warning', () => {
   assert.match(warnings[0].message, /not in allowed_tools/);
 });
 
+test('a server package that imitates another configured one is a warning naming the intended package, with its line', () => {
+  const text = `servers:
+  slack: { command: npx, args: [-y, mcp-slack-notifier@1.4.2] }
+  slack-alerts:
+    command: npx
+    args: [-y, mcp-slack-notifyer]
+identities:
+  ops: { allowed_tools: ["slack.*", "slack-alerts.*"] }
+`;
+  const { warnings } = parseConfig(text, 'p.yaml');
+  assert.deepEqual(warnings.map((w) => [w.path, w.line]), [['servers.slack-alerts.args[1]', 5]]);
+  assert.match(warnings[0].message, /"mcp-slack-notifyer" looks like "mcp-slack-notifier"/);
+});
+
 test('screening: defaults quarantine flagged and spotlight untrusted output; overrides must name configured servers and tools', () => {
   const { config } = parseConfig(base);
   assert.deepEqual(

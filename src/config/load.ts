@@ -12,6 +12,7 @@ import { RATE_LIMIT_CONFIG_KEYS, rateLimitsOptions } from '../guards/rate-limit/
 import { SCREENING_CONFIG_KEYS } from '../guards/output-screening/config.js';
 import { ADMISSION_CONFIG_KEYS } from '../admission/config.js';
 import { analyseLaunch } from '../admission/launch.js';
+import { findConfigTyposquats } from '../admission/config-typosquats.js';
 
 export interface ConfigProblem {
   /** Dotted path with [index] for arrays: identities.support-agent-v1.allowed_tools[1] */
@@ -54,6 +55,7 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   const admission = loaded.config.admission;
   admission.lock = resolve(base, admission.lock ?? 'portcullis.lock');
   for (const [name, key] of Object.entries(admission.trusted_keys)) if (!key.includes('-----BEGIN')) admission.trusted_keys[name] = resolve(base, key);
+  for (const server of Object.values(loaded.config.servers)) if (!isStdioServer(server) && server.ca) server.ca = resolve(base, server.ca);
   return loaded;
 }
 
@@ -126,7 +128,7 @@ interface Finding { at: Path; message: string }
 
 const KNOWN_KEYS = [
   ...Object.keys(configSchema.shape),
-  'command', 'args', 'env', 'cwd', 'prefix', 'timeout_seconds', 'url', 'headers',
+  'command', 'args', 'env', 'cwd', 'prefix', 'timeout_seconds', 'url', 'headers', 'ca',
   'allowed_tools', 'denied_tools', 'allowed_resources', 'denied_resources', 'allowed_prompts', 'denied_prompts',
   'session_ttl_seconds', 'requires_human_approval_on', 'argument_constraints', 'max_message_bytes', 'durability', 'audience', 'issuer',
   'sandbox', 'filesystem', 'read_only', 'read_write', 'network', 'allow', 'memory_mb', 'cpu_seconds', 'processes', 'open_files', 'tmp_mb', 'stderr_kb',
@@ -242,6 +244,10 @@ function checkMeaning(config: Config): { problems: Finding[]; warnings: Finding[
       if (read_write.includes(p)) problems.push({ at: ['servers', name, 'sandbox', 'filesystem', 'read_only', i], message: `"${p}" is also in read_write; list it once` });
     });
   }
+
+  // A near miss of another server's or a well-known package's name may be a typosquat;
+  // only the user knows which was meant, so it is a warning, not a refusal.
+  for (const squat of findConfigTyposquats(config.servers)) warnings.push({ at: squat.at, message: squat.message });
 
   // Exposed names are <server><sep><tool>; names that could split two ways would let
   // one server's tool pass as another's.

@@ -106,6 +106,7 @@ const httpServer = z
   .strictObject({
     url: z.url({ protocol: /^https?$/, error: 'url must be an http:// or https:// URL' }),
     headers: z.record(z.string(), z.string()).default({}),
+    ca: z.string().min(1).optional().describe('PEM file of the private CA that signs this server\'s certificate (relative to the config file); it replaces the public CAs for this server. The lock pins the server\'s key either way.'),
     prefix: z.boolean().default(true),
     timeout_seconds: z.number().positive().max(86_400).default(300),
     ...serverPolicyFields,

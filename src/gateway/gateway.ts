@@ -22,7 +22,8 @@ import { redactSecrets, redactText } from '../screening/index.js';
 import { Naming } from './naming.js';
 import { ResourceRouter } from './resources.js';
 import { Session, type SessionPrincipal } from './session.js';
-import { AdmissionControl, type ServerOffer } from '../admission/control.js';
+import { AdmissionControl, readCa, type ServerSnapshot } from '../admission/control.js';
+import { privateCaFetch } from '../admission/tls-pin.js';
 import { AdmissionError } from '../admission/refusal.js';
 import { failure, Upstream, type LaunchPlan, type Outcome, type RequestOwner, type UpstreamEvent } from './upstream.js';
 
@@ -82,7 +83,10 @@ export class Gateway implements GatewayCore {
     private readonly options: GatewayOptions,
   ) {
     this.log = options.logger ?? pino({ level: 'silent' });
-    if (options.admission !== false) this.admission = new AdmissionControl({ config, dataDir: options.dataDir, audit: (e) => this.audit(e), log: this.log });
+    if (options.admission !== false) {
+      const otherServers = (server: string) => Object.keys(config.servers).filter((s) => s !== server).map((s) => ({ server: s, tools: this.catalog.tools(s).map((t) => t.name) }));
+      this.admission = new AdmissionControl({ config, dataDir: options.dataDir, audit: (e) => this.audit(e), log: this.log, otherServers });
+    }
     this.pipeline = new Pipeline(options.guards ?? defaultGuards(config, { admission: this.admission }));
     this.naming = new Naming(config);
     this.catalog = new ToolCatalog(this.naming);
@@ -118,7 +122,9 @@ export class Gateway implements GatewayCore {
           };
         }
         const admit = gw.admission && ((info: Parameters<AdmissionControl['admitServer']>[1]) => gw.admission!.admitServer(name, info));
-        gw.#upstreams.set(name, new Upstream(name, server, { maxMessageBytes: options.config.limits.max_message_bytes, hooks: gw.#hooks(), launch, admit }));
+        // A pinned server is reached through a fetch that checks its key; a private CA is trusted even when looking at a server to pin it.
+        const fetch = gw.admission?.fetchFor(name) ?? (!isStdioServer(server) && server.ca ? privateCaFetch(await readCa(name, server.ca)) : undefined);
+        gw.#upstreams.set(name, new Upstream(name, server, { maxMessageBytes: options.config.limits.max_message_bytes, hooks: gw.#hooks(), launch, admit, fetch }));
       }
       await Promise.all([...gw.#upstreams.values()].map((u) => u.start()));
       await Promise.all([...gw.#upstreams.values()].map((u) => gw.#refreshTools(u)));
@@ -170,7 +176,7 @@ export class Gateway implements GatewayCore {
   }
 
   /** Everything a server offers now (identity, tools, prompts, resource templates), as a lock records it. */
-  async offer(server: string): Promise<ServerOffer> {
+  async offer(server: string): Promise<ServerSnapshot> {
     const u = this.#upstreams.get(server);
     if (!u?.info) throw new Error(`server "${server}" is not connected`);
     const caps = u.info.capabilities;
