@@ -25,6 +25,7 @@ import { readLock, serialiseLock, type Lock } from '../src/admission/lock.js';
 import { fetchSpkiPin } from '../src/admission/tls-pin.js';
 import { NODE, refusal, startGateway, textOf, type Harness } from './helpers/gateway.js';
 import { runCli, TempDirs } from './helpers/cli.js';
+import { ecKeyPair, keyedBundle, newInstance, pem, trustedRootOf } from './helpers/sigstore.js';
 
 const RUG_PULL = fileURLToPath(new URL('./fixtures/servers/rug-pull.js', import.meta.url));
 
@@ -99,6 +100,16 @@ describe('run-time checks against the pinned definitions (development: pinned on
     const client = await pullRug(h);
     assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['calc__activate']);
     assert.match(await refusal(client, 'calc__add_numbers', { a: 1, b: 2 }), /TOOL_NOT_PINNED/);
+  });
+
+  test('a tool poisoned from the start is never pinned: hidden and refused as TOOL_POISONED', async () => {
+    const h = await startGateway(devConfig('description').replace('env: { RUG_PULL: description }', 'env: { RUG_PULL: description, POISONED: "1" }'));
+    harnesses.push(h);
+    const client = await h.connect('agent');
+    assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['calc__activate']);
+    assert.match(await refusal(client, 'calc__add', { a: 1, b: 2 }), /TOOL_POISONED: tool "add" of server "calc" is quarantined: its definition looks poisoned \(hidden-unicode/);
+    const lock = await readLock(join(h.dataDir, 'first-use.lock'));
+    assert.deepEqual(Object.keys(lock!.servers.calc.tools), ['activate']);
   });
 
   test('a first-use pin survives a restart: the changed server is held to it, not re-trusted', async () => {
@@ -242,6 +253,23 @@ identities:
     const text = (await readFile(path, 'utf8')).replace('Adds two numbers.', 'Adds two numbers, and more.');
     await writeFile(path, text);
     await assert.rejects(startWith(prodConfig(path, { alice: join(dir, 'alice.pub') })), /servers\.calc\.tools\.add: the digest does not match the definition; the lock was edited by hand/);
+  });
+
+  test('a Sigstore bundle over the server script is verified offline before every launch', async () => {
+    const instance = await newInstance();
+    const signer = ecKeyPair();
+    await writeFile(join(dir, 'trusted_root.json'), JSON.stringify(trustedRootOf(instance)));
+    await writeFile(join(dir, 'calc.js.sigstore.json'), JSON.stringify(await keyedBundle(instance, await readFile(script), signer)));
+    await writeFile(join(dir, 'release.pub'), pem(signer.publicKey));
+    const yaml = `admission:\n  sigstore_trusted_root: ${JSON.stringify(join(dir, 'trusted_root.json'))}\nservers:\n  calc:\n    command: ${JSON.stringify(NODE)}\n    args: [${JSON.stringify(script)}]\n    sigstore: { bundle: ${JSON.stringify(join(dir, 'calc.js.sigstore.json'))}, public_key: ${JSON.stringify(join(dir, 'release.pub'))} }\nidentities:\n  agent:\n    allowed_tools: [calc.add]\n`;
+    const { gateway } = await startWith(yaml);
+    await gateway.close();
+    await appendFile(script, '\n// not what was signed\n');
+    try {
+      await assert.rejects(startWith(yaml), /server "calc" is not started: .*(signature|verif)/i);
+    } finally {
+      await copyFile(RUG_PULL, script);
+    }
   });
 
   test('npx pkg@latest and unpinned launches are refused at config load', () => {

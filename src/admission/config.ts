@@ -13,6 +13,11 @@ export const admissionConfigSchema = z
       .default({})
       .describe('Signer name → Ed25519 public key (a .pub file from "portcullis keygen", relative to the config file, or the PEM text). Only signatures by these keys count.'),
     required_signatures: z.number().int().min(1).max(16).default(1).describe('How many distinct trusted keys must have signed the lock (k of n).'),
+    sigstore_trusted_root: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Sigstore trusted_root.json (relative to the config file) that servers\' sigstore bundles are verified against, offline.'),
     first_use: z
       .enum(['pin', 'refuse'])
       .optional()
@@ -23,4 +28,16 @@ export const admissionConfigSchema = z
 
 export type AdmissionConfig = z.output<typeof admissionConfigSchema>;
 
-export const ADMISSION_CONFIG_KEYS = ['admission', 'lock', 'trusted_keys', 'required_signatures', 'first_use'];
+/** servers.<name>.sigstore: a signature over the server's script or binary, checked before every launch. */
+export const serverSigstoreSchema = z
+  .strictObject({
+    bundle: z.string().min(1).describe('Sigstore bundle (.sigstore.json, e.g. from cosign sign-blob --bundle) over the file the server runs; relative to the config file.'),
+    identity: z.string().min(1).optional().describe('Certificate identity (SAN) the signer must have: exact, or /regex/ matching the whole identity.'),
+    issuer: z.string().min(1).optional().describe('OIDC issuer of the signer\'s certificate, e.g. https://token.actions.githubusercontent.com.'),
+    public_key: z.string().min(1).optional().describe('Verify with this ECDSA or RSA public key (PEM file or text) instead of a certificate identity.'),
+  })
+  .refine((s) => s.public_key !== undefined || (s.identity !== undefined && s.issuer !== undefined), 'give identity and issuer (keyless signing), or public_key')
+  .optional()
+  .describe('Require a Sigstore signature over the server\'s script or binary, verified offline against admission.sigstore_trusted_root before every launch.');
+
+export const ADMISSION_CONFIG_KEYS = ['admission', 'lock', 'trusted_keys', 'required_signatures', 'first_use', 'sigstore_trusted_root', 'sigstore', 'bundle', 'identity', 'issuer', 'public_key'];

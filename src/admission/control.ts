@@ -21,6 +21,7 @@ import { definitionChanges, definitionDigest, entryFor, readLock, serialiseLock,
 import { loadPublicKey, keyId, verifyLock, type TrustedKey } from './signing.js';
 import { AdmissionError, AdmissionRefusal } from './refusal.js';
 import { pinnedFetch } from './tls-pin.js';
+import { verifyArtifactBundle } from './sigstore.js';
 import { checkInstructions, checkItem, poisonedReason, type OtherServers } from './poisoning.js';
 
 export type ItemKind = 'tool' | 'prompt' | 'resource_template';
@@ -192,6 +193,14 @@ export class AdmissionControl {
       if (pinned || this.production) throw new AdmissionRefusal(`server "${name}" cannot be verified before launch: ${(error as Error).message}`);
       this.options.log.warn({ server: name }, `server "${name}": what it launches cannot be hashed (${(error as Error).message}); its first-use pin will hold its tools but not its files`);
     }
+    if (server.sigstore) {
+      const signer = await verifySigstore(name, server, current, this.options.config.admission.sigstore_trusted_root).catch((e: Error) => e);
+      if (signer instanceof Error) {
+        const reason = `server "${name}" is not started: ${signer.message}`;
+        await this.options.audit({ type: 'alert', server: name, code: 'ARTIFACT_SIGNATURE_INVALID', reason }).catch(() => {});
+        throw new AdmissionRefusal(reason);
+      }
+    }
     if (pinned && current) {
       const why = artifactMismatch(pinned, current);
       if (why) {
@@ -304,17 +313,19 @@ export class AdmissionControl {
       return { code: kind === 'tool' ? 'TOOL_NOT_PINNED' : 'NOT_PINNED', reason: `server "${server}" is not pinned, so none of its definitions are trusted yet; pin it with "portcullis pin"` };
     }
     const pinned = entry[KEYS[kind]][name];
+    const poisoned = this.#poisoned(server, kind, definition);
+    const quarantined: AdmissionVerdict | undefined = poisoned === undefined ? undefined : { code: kind === 'tool' ? 'TOOL_POISONED' : 'DEFINITION_CHANGED', reason: `${label} "${name}" of server "${server}" is quarantined: its definition looks poisoned (${poisoned})` };
     if (!pinned) {
+      // Left out of the pin because it looked poisoned: say so, not merely "new".
+      if (quarantined) return quarantined;
       return { code: kind === 'tool' ? 'TOOL_NOT_PINNED' : 'NOT_PINNED', reason: `${label} "${name}" of server "${server}" was not there when the server was pinned (a new or renamed ${label}); it stays hidden until an operator reviews and pins it with "portcullis pin"` };
     }
     if (pinned.digest !== digest) {
       const fields = definitionChanges(pinned.definition, definition).map((c) => c.path || '/').join(', ');
       return { code: kind === 'tool' ? 'TOOL_DEFINITION_CHANGED' : 'DEFINITION_CHANGED', reason: `${label} "${name}" of server "${server}" changed since it was pinned (${fields}); it is quarantined until an operator reviews the change and re-pins with "portcullis pin"` };
     }
-    // Pinned as it is, yet poisoned by today's rules (pinned before a rule existed, or by hand): still quarantined.
-    const poisoned = this.#poisoned(server, kind, definition);
-    if (poisoned) return { code: kind === 'tool' ? 'TOOL_POISONED' : 'DEFINITION_CHANGED', reason: `${label} "${name}" of server "${server}" is quarantined: its definition looks poisoned (${poisoned})` };
-    return undefined;
+    // Pinned as it is, yet poisoned by today's rules (pinned before a rule existed): still quarantined.
+    return quarantined;
   }
 
   /** A prompt fetched by name: refused if its last listed definition was refused, or if the pin does not have it. */
@@ -329,4 +340,27 @@ export async function readCa(server: string, path: string): Promise<string> {
   return readFile(path, 'utf8').catch((e: Error) => {
     throw new Error(`servers.${server}.ca: cannot read ${path} (${e.message}); give the PEM file of the CA that signs the server's certificate`);
   });
+}
+
+/**
+ * Checks a server's Sigstore bundle over the file it runs, offline against
+ * the configured trusted root; returns the signer. A bundle signs one file,
+ * so an npm package (pinned by its file tree) cannot be checked this way.
+ */
+export async function verifySigstore(name: string, server: StdioServerConfig, artifact: Artifact | undefined, trustedRootPath: string | undefined): Promise<string> {
+  const s = server.sigstore!;
+  if (!trustedRootPath) throw new Error(`servers.${name}.sigstore needs admission.sigstore_trusted_root`);
+  if (artifact?.kind !== 'file') {
+    throw new Error(`servers.${name}.sigstore: a Sigstore bundle signs one file, and this server runs ${artifact ? `a ${artifact.kind} artifact` : 'something that cannot be hashed'}; sign the script or binary it runs, or rely on the lock's package hash`);
+  }
+  const readJson = async (path: string, what: string) =>
+    JSON.parse(await readFile(path, 'utf8').catch((e: Error) => { throw new Error(`cannot read ${what} ${path} (${e.message})`); })) as unknown;
+  const publicKey = s.public_key && !s.public_key.includes('-----BEGIN') ? await readFile(s.public_key, 'utf8') : s.public_key;
+  const verified = await verifyArtifactBundle({
+    artifact: await readFile(artifact.path),
+    bundle: await readJson(s.bundle, 'the Sigstore bundle'),
+    trustedRoot: await readJson(trustedRootPath, 'the Sigstore trusted root'),
+    policy: { ...(s.identity ? { identity: s.identity } : {}), ...(s.issuer ? { issuer: s.issuer } : {}), ...(publicKey ? { publicKey } : {}) },
+  });
+  return verified.signer;
 }

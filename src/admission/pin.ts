@@ -10,7 +10,7 @@ import type { Prompt, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/t
 import { isStdioServer, type Config } from '../config/schema.js';
 import { Gateway } from '../gateway/gateway.js';
 import { describeArtifact } from './artifact.js';
-import { identityOf, launchOf, readCa, type ItemKind, type ServerSnapshot } from './control.js';
+import { identityOf, launchOf, readCa, verifySigstore, type ItemKind, type ServerSnapshot } from './control.js';
 import { entryFor, LOCK_VERSION, type DefinitionEntry, type Lock, type LockedServer, type ServerChange } from './lock.js';
 import { checkOffers, type PoisonFinding } from './poisoning.js';
 
@@ -57,6 +57,8 @@ export async function pinServers(config: Config, options: PinOptions = {}): Prom
             Object.assign(launch, { spki: [await options.spkiOf(server.url, server.ca ? await readCa(name, server.ca) : undefined)] });
           }
           const artifact = isStdioServer(server) ? await describeArtifact(server) : undefined;
+          // A signed artifact is pinned only once its signature verifies, so a review starts from a vouched-for file.
+          if (isStdioServer(server) && server.sigstore) await verifySigstore(name, server, artifact, config.admission.sigstore_trusted_root);
           gateway = await Gateway.start({ config: { ...config, servers: { [name]: server } }, dataDir: join(dir, String(i)), guards: [], admission: false });
           observed.set(name, { launch, ...(artifact ? { artifact } : {}), snapshot: await gateway.offer(name) });
         } catch (error) {

@@ -55,7 +55,15 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   const admission = loaded.config.admission;
   admission.lock = resolve(base, admission.lock ?? 'portcullis.lock');
   for (const [name, key] of Object.entries(admission.trusted_keys)) if (!key.includes('-----BEGIN')) admission.trusted_keys[name] = resolve(base, key);
-  for (const server of Object.values(loaded.config.servers)) if (!isStdioServer(server) && server.ca) server.ca = resolve(base, server.ca);
+  if (admission.sigstore_trusted_root) admission.sigstore_trusted_root = resolve(base, admission.sigstore_trusted_root);
+  for (const server of Object.values(loaded.config.servers)) {
+    if (!isStdioServer(server)) {
+      if (server.ca) server.ca = resolve(base, server.ca);
+    } else if (server.sigstore) {
+      server.sigstore.bundle = resolve(base, server.sigstore.bundle);
+      if (server.sigstore.public_key && !server.sigstore.public_key.includes('-----BEGIN')) server.sigstore.public_key = resolve(base, server.sigstore.public_key);
+    }
+  }
   return loaded;
 }
 
@@ -221,6 +229,9 @@ function checkMeaning(config: Config): { problems: Finding[]; warnings: Finding[
         problems.push({ at: ['servers', name, 'url'], message: 'production mode refuses plain-HTTP remote servers: their tools could be swapped in transit; use https:// (the lock pins its TLS key)' });
       }
       continue;
+    }
+    if (server.sigstore && !config.admission.sigstore_trusted_root) {
+      problems.push({ at: ['servers', name, 'sigstore'], message: 'a sigstore bundle is verified against admission.sigstore_trusted_root, which is not set; point it at your trusted_root.json' });
     }
     const launch = analyseLaunch(server.command, server.args);
     if (config.mode === 'production' && launch && (!launch.pinned || launch.ecosystem !== 'npm')) {

@@ -3,7 +3,7 @@ import { approvalsConfigSchema } from '../approvals/config.js';
 import { flowConfigSchema, riskConfigSchema, serverPolicyFields } from '../risk/config.js';
 import { rateLimitsSchema } from '../guards/rate-limit/config.js';
 import { screeningConfigSchema } from '../guards/output-screening/config.js';
-import { admissionConfigSchema } from '../admission/config.js';
+import { admissionConfigSchema, serverSigstoreSchema } from '../admission/config.js';
 
 // Names become parts of exposed tool names and of policy patterns, so they are
 // restricted to characters that cannot smuggle a separator or a glob.
@@ -96,6 +96,7 @@ const stdioServer = z
       .describe('The server\'s environment: exactly these variables plus PATH/HOME basics, never the gateway\'s own. Secrets come from references ({ from_env } / { from_file }), resolved at launch and never logged.'),
     cwd: z.string().optional(),
     sandbox: sandboxSchema,
+    sigstore: serverSigstoreSchema,
     prefix: z.boolean().default(true).describe('Expose tool and prompt names as <server><separator><name>; false keeps the upstream names.'),
     timeout_seconds: z.number().positive().max(86_400).default(300).describe('A request with no response or progress for this long fails with UPSTREAM_TIMEOUT.'),
     ...serverPolicyFields,
