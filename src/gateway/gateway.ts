@@ -10,7 +10,9 @@ import { isGlob } from '../policy/patterns.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { RpcCodes } from '../pipeline/codes.js';
 import type { CatalogTool, Decision, Guard, GuardEntry, Invocation } from '../pipeline/types.js';
-import { SandboxManager, type SandboxBackend } from '../sandbox/index.js';
+// Not the sandbox barrel: it also exports the overhead measurement, which loads the SDK client.
+import { SandboxManager } from '../sandbox/manager.js';
+import type { SandboxBackend } from '../sandbox/types.js';
 import type { ProcessSpec } from '../transports/stdio-process.js';
 import { VERSION } from '../version.js';
 import { ToolCatalog } from './catalog.js';

@@ -1,4 +1,4 @@
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   LATEST_PROTOCOL_VERSION,
@@ -148,7 +148,7 @@ export class Upstream {
       }, undefined, this.options.initializeTimeoutMs ?? 30_000);
       if ('error' in init) throw new Error(`initialize failed: ${init.error.message}`);
       this.info = init.result as unknown as UpstreamInfo;
-      if (transport instanceof StreamableHTTPClientTransport) transport.setProtocolVersion(this.info.protocolVersion);
+      if (!(transport instanceof ProcessTransport)) (transport as StreamableHTTPClientTransport).setProtocolVersion(this.info.protocolVersion);
       await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     } catch (error) {
       if (!this.#closed()) this.#state = 'down';
@@ -217,6 +217,8 @@ export class Upstream {
       this.#plans.set(transport, plan);
       return transport;
     }
+    // The SDK's HTTP client (with its OAuth and SSE modules) is loaded only by gateways that have an HTTP upstream.
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
     return new StreamableHTTPClientTransport(new URL(c.url), { requestInit: { headers: c.headers } });
   }
 
