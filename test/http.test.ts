@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -400,6 +400,45 @@ describe('hostile and malformed traffic', () => {
       assert.equal(gw.gateway.sessions.size, gatewayBefore, 'the gateway keeps sessions no client can ever use');
     },
   );
+
+  test('the session wire contract: 202 for notifications, one GET stream, protocol version checked, DELETE ends the session', async () => {
+    const token = await gw.token('support-agent-v1');
+    const opened = await raw(gw.url, { headers: bearer(token), body: initialize() });
+    const sessionId = opened.headers['mcp-session-id'] as string;
+    const headers = { ...bearer(token), 'mcp-session-id': sessionId };
+
+    const notification = await raw(gw.url, { headers, body: { jsonrpc: '2.0', method: 'notifications/initialized' } });
+    assert.equal(notification.status, 202);
+    assert.equal(notification.text, '');
+
+    const badVersion = await raw(gw.url, { headers: { ...headers, 'mcp-protocol-version': '1999-01-01' }, body: { jsonrpc: '2.0', id: 7, method: 'ping' } });
+    assert.equal(badVersion.status, 400);
+    assert.match(badVersion.body.error.message, /Unsupported protocol version: 1999-01-01/);
+
+    // The standalone stream answers with its headers at once and stays open; a second one is refused.
+    const stream = await new Promise<IncomingMessage>((resolve, reject) => {
+      httpRequest({ host: gw.url.hostname, port: gw.url.port, path: gw.url.pathname, method: 'GET', headers: { ...headers, accept: 'text/event-stream' }, agent: false }, resolve).on('error', reject).end();
+    });
+    assert.equal(stream.statusCode, 200);
+    assert.match(String(stream.headers['content-type']), /^text\/event-stream/);
+    const second = await raw(gw.url, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' } });
+    assert.equal(second.status, 409);
+    const notSse = await raw(gw.url, { method: 'GET', headers: { ...headers, accept: 'application/json' } });
+    assert.equal(notSse.status, 406);
+
+    const put = await raw(gw.url, { method: 'PUT', headers, body: {} });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.allow, 'GET, POST, DELETE');
+
+    const ended = await raw(gw.url, { method: 'DELETE', headers });
+    assert.equal(ended.status, 200);
+    // Ending the session ends its open stream too.
+    await new Promise((resolve) => stream.resume().once('end', resolve));
+    const after = await raw(gw.url, { headers, body: { jsonrpc: '2.0', id: 8, method: 'ping' } });
+    assert.equal(after.status, 404);
+    const records = await auditRecords(gw.dataDir);
+    assert.ok(records.some((r) => r.type === 'session.end' && r.session === sessionId), 'the ended session is audited');
+  });
 
   test('a made-up Mcp-Session-Id is refused with 404 (no session guessing)', async () => {
     const token = await gw.token('support-agent-v1');

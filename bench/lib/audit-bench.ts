@@ -23,7 +23,8 @@ function eventFor(i: number): AuditEvent {
   if (i % 2 === 0) {
     return { type: 'call', ...base, args: callArguments(i), decision: 'allow', code: 'ALLOWED', reason: 'arguments match the schema and constraints', guard: 'argument-validation' };
   }
-  return { type: 'result', ...base, args: callArguments(i - 1), result: { bytes: 4133, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', isError: false }, detail: { ms: 0.412 } };
+  // As the gateway writes it: the arguments stay in the call record, which detail.call names.
+  return { type: 'result', ...base, result: { bytes: 4133, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', isError: false }, detail: { call: String(i - 1), ms: 0.412 } };
 }
 
 /** Every record appended in one synchronous burst; the log's group commit batches them. */

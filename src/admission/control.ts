@@ -20,8 +20,6 @@ import { artifactMismatch, describeArtifact, unverifiable } from './artifact.js'
 import { definitionChanges, definitionDigest, entryFor, readLock, serialiseLock, textDigest, LOCK_VERSION, type Artifact, type DefinitionEntry, type Lock, type LockedLaunch, type LockedServer } from './lock.js';
 import { loadPublicKey, keyId, verifyLock, type TrustedKey } from './signing.js';
 import { AdmissionError, AdmissionRefusal } from './refusal.js';
-import { pinnedFetch } from './tls-pin.js';
-import { verifyArtifactBundle } from './sigstore.js';
 import { checkInstructions, checkItem, poisonedReason, type OtherServers } from './poisoning.js';
 
 export type ItemKind = 'tool' | 'prompt' | 'resource_template';
@@ -168,10 +166,13 @@ export class AdmissionControl {
    * The fetch a remote server is reached with: one that checks the pinned TLS
    * key on every connection, when the lock pins one.
    */
-  fetchFor(name: string): typeof fetch | undefined {
+  async fetchFor(name: string): Promise<typeof fetch | undefined> {
     const launch = this.entry(name)?.launch;
+    if (!launch || !('url' in launch) || !launch.spki?.length) return undefined;
     const ca = this.#cas.get(name);
-    return launch && 'url' in launch && launch.spki?.length ? pinnedFetch(launch.spki, ca ? { ca } : {}) : undefined;
+    // undici is loaded only by gateways that pin a remote server's key.
+    const { pinnedFetch } = await import('./tls-pin.js');
+    return pinnedFetch(launch.spki, ca ? { ca } : {});
   }
 
   /** Whether this server still has to be pinned on first use once it has started. */
@@ -356,6 +357,8 @@ export async function verifySigstore(name: string, server: StdioServerConfig, ar
   const readJson = async (path: string, what: string) =>
     JSON.parse(await readFile(path, 'utf8').catch((e: Error) => { throw new Error(`cannot read ${what} ${path} (${e.message})`); })) as unknown;
   const publicKey = s.public_key && !s.public_key.includes('-----BEGIN') ? await readFile(s.public_key, 'utf8') : s.public_key;
+  // The Sigstore libraries are loaded only when a server is signed.
+  const { verifyArtifactBundle } = await import('./sigstore.js');
   const verified = await verifyArtifactBundle({
     artifact: await readFile(artifact.path),
     bundle: await readJson(s.bundle, 'the Sigstore bundle'),

@@ -92,24 +92,37 @@ export function buildRecord(event: AuditEvent, seq: number, prev: string, ts: st
     canonicalSafe &&= r.canonical;
   }
 
+  // Each member is serialised once and its text used twice: in canonical key
+  // order for the hash and in insertion order for the line. Member names are
+  // plain ASCII, so '"' + name + '"' is their JSON.
+  const members: Record<string, string> = {};
+  for (const k of Object.keys(rec)) members[k] = JSON.stringify(rec[k]);
   let canonical: string;
   if (canonicalSafe) {
-    // Same members, inserted in canonical key order; nested objects are
-    // already key-sorted by redactForRecord, so one native JSON.stringify
-    // yields the RFC 8785 text (strings and numbers serialise identically).
-    const sorted: Record<string, unknown> = {};
-    for (const k of CANONICAL_ORDER) if (rec[k] !== undefined) sorted[k] = rec[k];
-    canonical = JSON.stringify(sorted);
+    // Nested objects are already key-sorted by redactForRecord, so this is the
+    // RFC 8785 text (strings and numbers serialise identically).
+    canonical = joinMembers(CANONICAL_ORDER, members);
   } else {
     canonical = canonicalize(rec)!;
   }
   const hash = sha256hex(canonical);
   rec.hash = hash;
+  members.hash = `"${hash}"`;
 
-  // JSON.stringify escapes every control character, including newlines, so a
-  // record is always exactly one line whatever strings the event contains.
-  const line = JSON.stringify(rec);
+  // Byte for byte what JSON.stringify(rec) gives, which checkLine relies on.
+  // JSON escapes every control character, including newlines, so a record is
+  // always exactly one line whatever strings the event contains.
+  const line = joinMembers(Object.keys(rec), members);
   return { record: rec as unknown as AuditRecord, line };
+}
+
+function joinMembers(order: readonly string[], members: Record<string, string>): string {
+  let out = '';
+  for (const k of order) {
+    const text = members[k];
+    if (text !== undefined) out += `${out === '' ? '{' : ','}"${k}":${text}`;
+  }
+  return `${out}}`;
 }
 
 /** Outcome of checking one line in isolation (no chain context). */

@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { importClientConfig, readClientConfig, resolveConfigPaths, ScanUsageError, type ImportResult } from '../admission/index.js';
+import { readClientConfig, resolveConfigPaths, ScanUsageError } from '../admission/client-config.js';
+import { importClientConfig, type ImportResult } from '../admission/import.js';
 
 /**
  * `portcullis import PATH`: a client config (Claude Desktop, Cursor, VS Code)

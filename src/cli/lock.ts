@@ -9,7 +9,6 @@ import { artifactMismatch, describeArtifact } from '../admission/artifact.js';
 import { launchOf, sameLaunch } from '../admission/control.js';
 import { diffLocks, readLock, serialiseLock, type Lock } from '../admission/lock.js';
 import { mergeLock, pinServers, renderChanges } from '../admission/pin.js';
-import { fetchSpkiPin } from '../admission/tls-pin.js';
 import { generateSigningKey, keyId, loadPrivateKey, loadPublicKey, signLock, verifyLock, writeKeyPair, type TrustedKey } from '../admission/signing.js';
 
 const DEFAULT_CONFIG = 'portcullis.yaml';
@@ -33,7 +32,7 @@ export function registerLockCommands(program: Command): void {
       const lockPath = loaded.config.admission.lock!;
       const current = await readLock(lockPath);
       for (const w of loaded.warnings) process.stderr.write(`warning: ${loaded.file}: ${w.path}: ${w.message}\n`);
-      const outcome = await pinServers(loaded.config, { only: only.length ? only : undefined, spkiOf: (url, ca) => fetchSpkiPin(url, ca ? { ca } : {}) });
+      const outcome = await pinServers(loaded.config, { only: only.length ? only : undefined, spkiOf: async (url, ca) => (await import('../admission/tls-pin.js')).fetchSpkiPin(url, ca ? { ca } : {}) });
       for (const f of outcome.findings) {
         const what = f.kind === 'instructions' ? `server ${f.server} instructions` : `${f.server} ${f.kind.replace('_', ' ')} ${f.name}`;
         process.stderr.write(`${f.severity === 'high' ? 'refused' : 'warning'}: ${what}${f.where ? ` ${f.where}` : ''}: ${f.rule}: ${f.message} (${f.evidence})\n`);

@@ -1,9 +1,7 @@
 import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { loadConfigFile, parseConfig } from '../config/load.js';
-import { demoConfig } from '../demo/config.js';
-import { collectInventory } from '../risk/inventory.js';
-import { renderInventory, type RiskFormat } from '../risk/render.js';
+import type { RiskFormat } from '../risk/render.js';
 
 /**
  * `portcullis risk`: every tool of every configured server with its permission,
@@ -20,6 +18,8 @@ export function registerRiskCommand(program: Command): void {
     .option('--json', 'print JSON (same as --format json)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'md', 'html']).default('table'))
     .action(async (opts: { config: string; demo?: boolean; json?: boolean; format: RiskFormat }) => {
+      // Loaded when the command runs: a gateway process never renders a risk report.
+      const [{ demoConfig }, { collectInventory }, { renderInventory }] = await Promise.all([import('../demo/config.js'), import('../risk/inventory.js'), import('../risk/render.js')]);
       const loaded = opts.demo ? parseConfig(stringify(demoConfig()), 'embedded demo config') : await loadConfigFile(opts.config);
       const inventory = await collectInventory(loaded.config, loaded.identities);
       process.stdout.write(renderInventory(inventory, opts.json ? 'json' : opts.format));

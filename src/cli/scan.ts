@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SEVERITIES, ScanUsageError, renderScan, reachesSeverity, scanClientConfigs, type ScanFormat, type Severity } from '../admission/index.js';
+import type { ScanFormat, Severity } from '../admission/index.js';
 
 /**
  * `portcullis scan [PATH…]`: checks the MCP servers in Claude Desktop, Cursor
@@ -15,6 +15,8 @@ export function registerScanCommand(program: Command): void {
     .option('--sarif', 'print SARIF 2.1.0 (for CI code scanning)')
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (error, warning or note) exists', 'error')
     .action(async (paths: string[], opts: { json?: boolean; sarif?: boolean; failOn: Severity }) => {
+      // Loaded when the command runs: a gateway process never scans client configs.
+      const { SEVERITIES, ScanUsageError, renderScan, reachesSeverity, scanClientConfigs } = await import('../admission/index.js');
       if (!SEVERITIES.includes(opts.failOn)) usage(`--fail-on must be one of ${SEVERITIES.join(', ')}, not "${opts.failOn}"`);
       if (opts.json && opts.sarif) usage('--json and --sarif cannot be used together');
       const format: ScanFormat = opts.sarif ? 'sarif' : opts.json ? 'json' : 'table';

@@ -10,7 +10,9 @@ import { isGlob } from '../policy/patterns.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { RpcCodes } from '../pipeline/codes.js';
 import type { CatalogTool, Decision, Guard, GuardEntry, Invocation } from '../pipeline/types.js';
-import { SandboxManager, type SandboxBackend } from '../sandbox/index.js';
+// Not the sandbox barrel: it also exports the overhead measurement, which loads the SDK client.
+import { SandboxManager } from '../sandbox/manager.js';
+import type { SandboxBackend } from '../sandbox/types.js';
 import type { ProcessSpec } from '../transports/stdio-process.js';
 import { VERSION } from '../version.js';
 import { ToolCatalog } from './catalog.js';
@@ -23,7 +25,6 @@ import { Naming } from './naming.js';
 import { ResourceRouter } from './resources.js';
 import { Session, type SessionPrincipal } from './session.js';
 import { AdmissionControl, readCa, type ServerSnapshot } from '../admission/control.js';
-import { privateCaFetch } from '../admission/tls-pin.js';
 import { AdmissionError } from '../admission/refusal.js';
 import { failure, Upstream, type LaunchPlan, type Outcome, type RequestOwner, type UpstreamEvent } from './upstream.js';
 
@@ -123,7 +124,7 @@ export class Gateway implements GatewayCore {
         }
         const admit = gw.admission && ((info: Parameters<AdmissionControl['admitServer']>[1]) => gw.admission!.admitServer(name, info));
         // A pinned server is reached through a fetch that checks its key; a private CA is trusted even when looking at a server to pin it.
-        const fetch = gw.admission?.fetchFor(name) ?? (!isStdioServer(server) && server.ca ? privateCaFetch(await readCa(name, server.ca)) : undefined);
+        const fetch = (await gw.admission?.fetchFor(name)) ?? (!isStdioServer(server) && server.ca ? (await import('../admission/tls-pin.js')).privateCaFetch(await readCa(name, server.ca)) : undefined);
         gw.#upstreams.set(name, new Upstream(name, server, { maxMessageBytes: options.config.limits.max_message_bytes, hooks: gw.#hooks(), launch, admit, fetch }));
       }
       await Promise.all([...gw.#upstreams.values()].map((u) => u.start()));

@@ -1,4 +1,4 @@
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   LATEST_PROTOCOL_VERSION,
@@ -157,7 +157,7 @@ export class Upstream {
       const refusal = this.options.admit?.(info);
       if (refusal) throw new AdmissionRefusal(refusal);
       this.info = info;
-      if (transport instanceof StreamableHTTPClientTransport) transport.setProtocolVersion(this.info.protocolVersion);
+      if (!(transport instanceof ProcessTransport)) (transport as StreamableHTTPClientTransport).setProtocolVersion(this.info.protocolVersion);
       await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     } catch (error) {
       if (!this.#closed()) this.#refuseOr(error, 'down');
@@ -226,6 +226,8 @@ export class Upstream {
       this.#plans.set(transport, plan);
       return transport;
     }
+    // The SDK's HTTP client (with its OAuth and SSE modules) is loaded only by gateways that have an HTTP upstream.
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
     return new StreamableHTTPClientTransport(new URL(c.url), { requestInit: { headers: c.headers }, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
   }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findSecrets, redactSecrets, redactText, luhnValid, ibanValid } from './secrets.js';
+import { findSecrets, redactSecrets, redactText, luhnValid, ibanValid, sharedScanMemo } from './secrets.js';
 
 const kindsOf = (s: string, opts = {}) => findSecrets(s, opts).map((f) => f.kind);
 
@@ -85,4 +85,19 @@ test('redactSecrets walks values (call arguments) and never returns secret value
   assert.equal(args.auth.password, 'letmein-2024', 'input not mutated');
   const withPii = redactSecrets(args);
   assert.equal(withPii.value.to, '[REDACTED:email]');
+});
+
+test('a shared scan memo never lets a secret through: a string changed after the first scan is scanned afresh', () => {
+  const token = `ghp_${'A1b2C3d4E5'.repeat(3)}abcdef`;
+  const args: Record<string, unknown> = { note: 'plain words', nested: { ref: `see ${token}` } };
+  const memo = sharedScanMemo(args);
+  assert.deepEqual(redactText('plain words', { secrets: true, pii: false }, memo).found, []);
+  assert.equal(redactText(`see ${token}`, { secrets: true, pii: false }, memo).found.length, 1);
+  // What the screening found is reused for the audit record...
+  assert.deepEqual(redactSecrets(args, { secrets: true, pii: false }).value, { note: 'plain words', nested: { ref: 'see [REDACTED:github_token]' } });
+  // ...but a string swapped in afterwards (a guard rewriting arguments in place) is not taken for clean.
+  args.note = `also ${token}`;
+  const again = redactSecrets(args, { secrets: true, pii: false });
+  assert.deepEqual(again.value, { note: 'also [REDACTED:github_token]', nested: { ref: 'see [REDACTED:github_token]' } });
+  assert.deepEqual(again.found, [{ kind: 'github_token', category: 'secret', count: 2 }]);
 });

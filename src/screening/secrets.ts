@@ -250,9 +250,35 @@ export interface SecretCount {
   count: number;
 }
 
-/** Redact findings in one string. */
-export function redactText(text: string, opts: RedactOptions = {}): { text: string; found: Finding[] } {
-  const found = findSecrets(text, opts);
+/**
+ * Findings by string, per value whose strings are scanned more than once with
+ * the same options in one call: a call's arguments are scanned by output
+ * screening and again, with the audit record, by the gateway. Keyed by the
+ * value's identity, so nothing is shared between calls, and by each string's
+ * content, so a string changed in between is scanned afresh.
+ */
+const sharedScans = new WeakMap<object, Map<string, Finding[]>>();
+
+/**
+ * The memo that {@link redactText} and {@link redactSecrets} share for
+ * `value` when they scan for secrets only (`{ secrets: true, pii: false }`,
+ * default replacement): pass it to redactText; redactSecrets finds it itself.
+ */
+export function sharedScanMemo(value: object): Map<string, Finding[]> {
+  let memo = sharedScans.get(value);
+  if (!memo) sharedScans.set(value, (memo = new Map()));
+  return memo;
+}
+
+const secretsOnly = (opts: RedactOptions) => opts.secrets !== false && opts.pii === false && opts.replacement === undefined;
+
+/** Redact findings in one string. `memo` holds earlier findings made with the same options. */
+export function redactText(text: string, opts: RedactOptions = {}, memo?: Map<string, Finding[]>): { text: string; found: Finding[] } {
+  let found = memo?.get(text);
+  if (!found) {
+    found = findSecrets(text, opts);
+    memo?.set(text, found);
+  }
   if (!found.length) return { text, found };
   const rep = opts.replacement ?? '[REDACTED:{kind}]';
   let out = '';
@@ -280,6 +306,7 @@ export function redactSecrets<T>(value: T, opts: RedactOptions = {}): { value: T
     else counts.set(k, { kind, category, count: 1 });
   };
   const rep = opts.replacement ?? '[REDACTED:{kind}]';
+  const memo = value !== null && typeof value === 'object' && secretsOnly(opts) ? sharedScans.get(value) : undefined;
   const seen = new WeakSet<object>();
   const walk = (v: unknown, key: string | undefined, depth: number): unknown => {
     if (typeof v === 'string') {
@@ -288,7 +315,7 @@ export function redactSecrets<T>(value: T, opts: RedactOptions = {}): { value: T
         add(kind, 'secret');
         return rep.replace('{kind}', kind);
       }
-      const r = redactText(v, opts);
+      const r = redactText(v, opts, memo);
       for (const f of r.found) add(f.kind, f.category);
       return r.text;
     }

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Authenticator, Principal } from '../auth/index.js';
 import { invalidToken } from '../auth/index.js';
 import { RpcCodes } from '../pipeline/codes.js';
+import { HttpSessionTransport } from './http-session.js';
 
 /** What the endpoint needs to know about a session it has opened; nothing of policy. */
 export interface OpenedSession {
@@ -31,7 +31,7 @@ export interface HttpEndpointOptions {
 }
 
 interface Entry {
-  transport: StreamableHTTPServerTransport;
+  transport: HttpSessionTransport;
   session?: OpenedSession;
 }
 
@@ -41,7 +41,7 @@ const SWEEP_MS = 10_000;
  * The Streamable HTTP endpoint. In order, each request must: hit the MCP path,
  * carry an allowed Host and Origin (DNS-rebinding defence), authenticate, stay
  * under the size limit, parse, and belong to a live session of the same
- * identity. Only then does the SDK transport see it.
+ * identity. Only then does the session's transport see it.
  */
 export class HttpEndpoint {
   readonly #server: Server;
@@ -141,7 +141,7 @@ export class HttpEndpoint {
 
   async #startSession(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void> {
     const id = randomUUID();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id });
+    const transport = new HttpSessionTransport(id);
     const entry: Entry = { transport };
     this.#sessions.set(id, entry);
     const onclose = () => this.#sessions.delete(id);
@@ -159,7 +159,7 @@ export class HttpEndpoint {
     };
     await transport.handleRequest(req, res, body);
     if (transport.sessionId === undefined) {
-      // The SDK transport refused the initialize (wrong Accept or Content-Type,
+      // The transport refused the initialize (wrong Accept or Content-Type,
       // a batch of two...): no client knows this session, so it must not linger.
       this.#sessions.delete(id);
       await entry.session.close('initialize refused by the transport');

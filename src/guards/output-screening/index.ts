@@ -1,7 +1,7 @@
 import { allow, deny, hold, type Guard, type Invocation, type InvokeDecision, type RequestContext, type ResultDecision, type UpstreamError } from '../../pipeline/types.js';
 import { isGlob, parseNamePattern, type NamePattern } from '../../policy/patterns.js';
 import { RiskModel } from '../../risk/model.js';
-import { detectInjection, newNonce, redactSecrets, redactText, sanitise, spotlight, summariseFindings, textsOf, type Detection, type Finding, type Removal, type SecretCount } from '../../screening/index.js';
+import { detectInjection, newNonce, redactSecrets, redactText, sanitise, sharedScanMemo, spotlight, summariseFindings, textsOf, type Detection, type Finding, type Removal, type SecretCount } from '../../screening/index.js';
 import type { JudgeOutcome } from '../../screening/judge/index.js';
 import { screeningConfigSchema, type FlaggedAction, type ScreeningConfig, type ScreeningOverride } from './config.js';
 import { failsClosed, fallbackFor, judgeFromConfig, judgedText } from './judge.js';
@@ -167,8 +167,10 @@ export function outputScreening(options: OutputScreeningOptions = {}): Guard {
       const e = resolve(inv);
       if (e.secrets === 'allow') return allow();
       const findings: Finding[] = [];
+      // The audit log scans the same arguments again; it reuses these findings.
+      const memo = sharedScanMemo(inv.arguments);
       const redacted = mapStrings(inv.arguments, (text) => {
-        const r = redactText(text, { secrets: true, pii: false });
+        const r = redactText(text, { secrets: true, pii: false }, memo);
         findings.push(...r.found);
         return r.text;
       }, false);
