@@ -6,7 +6,8 @@
  *               tool description (tool poisoning);
  *  negatives  - the exact clean twin of every positive; the same hosts with a
  *               hard-negative sentence in the slot (benign text with trigger
- *               words, instructions addressed to humans, foreign languages);
+ *               words, instructions addressed to humans, listed or composed
+ *               by human.ts, foreign languages);
  *               security writing that quotes injections; benign tool
  *               descriptions; real documentation chunks.
  *
@@ -15,6 +16,7 @@
  */
 import { CLASSIC_OVERRIDES, GOALS, RESPONSE_GOALS, makeInjection, part, type Pool } from './attacks.js';
 import { HOSTS, HOST_NAMES } from './hosts.js';
+import { composeHumanInstruction } from './human.js';
 import {
   FILLER, HUMAN_INSTRUCTIONS, MULTILINGUAL_BENIGN, SECURITY_DOC_TEMPLATES, TOOL_DESCRIPTIONS, TRIGGER_BENIGN, fill,
 } from './lexicon.js';
@@ -64,7 +66,8 @@ export const BENIGN_REQUESTS = [
 function hardNegativeSentence(r: Rng, pool: Pool, corpusMessages: string[]): string {
   const u = r.next();
   if (u < 0.35) return fill(r, r.pick(part(TRIGGER_BENIGN, pool)));
-  if (u < 0.6) return fill(r, r.pick(part(HUMAN_INSTRUCTIONS, pool)));
+  if (u < 0.45) return fill(r, r.pick(part(HUMAN_INSTRUCTIONS, pool)));
+  if (u < 0.6) return composeHumanInstruction(r, pool);
   if (u < 0.75) return fill(r, r.pick(part(BENIGN_REQUESTS, pool)));
   if (u < 0.88) return r.pick(part(MULTILINGUAL_BENIGN, pool));
   if (corpusMessages.length) return r.pick(corpusMessages);
