@@ -131,7 +131,10 @@ export class InjectionDetector {
         }
       }
     }
-    if (bestHit && bestHit.boost >= 3) span = [bestHit.start, bestHit.end];
+    // A rule match is often only the trigger ("ignore your previous instructions"); the
+    // classifier's window around it also holds what the injection asks for, so a
+    // redaction of the span removes both.
+    if (bestHit && bestHit.boost >= 3) span = span && span[0] < bestHit.end && bestHit.start < span[1] ? [Math.min(span[0], bestHit.start), Math.max(span[1], bestHit.end)] : [bestHit.start, bestHit.end];
     return { logit: modelLogit + boost, modelLogit, boost, reasons, span };
   }
 }
