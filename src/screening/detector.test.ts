@@ -97,6 +97,8 @@ test('an unambiguous override is not discounted because "attacker" or "example" 
   assert.ok(!d.reasons.includes('context:discusses-injection'), JSON.stringify(d));
   const mail = `Hi Bob,\n\nthe report is attached, see the example figures.\n\n${t}\n\nBest,\nAna`;
   assert.ok(detectInjection(mail).flagged);
+  // A label is not a quotation: "Example payload:" in front does not soften the override either.
+  assert.ok(detectInjection(`Example payload: ${t}`).flagged);
 });
 
 test('a security write-up that quotes a payload is not flagged', () => {

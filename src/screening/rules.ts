@@ -371,7 +371,7 @@ function isWordChar(c: number): boolean {
 
 const OPEN_CLOSE: Record<string, string> = { '"': '"', '\u201c': '\u201d', '\u00ab': '\u00bb', '`': '`', '(': ')' };
 /** Prose that introduces a quoted example right before it: "a typical payload looks like: …", "such as …". */
-const INTRODUCED = /\b(such as|looks? like|like this|e\.g\.|i\.e\.|for (example|instance)|example|payload|string|reads|says|said)\s*[:,]?\s*$/i;
+const INTRODUCED = /\b(such as|looks? like|like this|e\.g\.|i\.e\.|for (example|instance)|reads|says)\s*[:,]?\s*$/i;
 /** How far (UTF-16 units) a quotation may extend past the match before it must close. */
 const QUOTE_REACH = 400;
 
@@ -381,7 +381,7 @@ const QUOTE_REACH = 400;
  * delimiter on its own line. A JSON string value is not a quotation (its
  * opening quote follows `:`, `[`, `{` or a value and a comma).
  */
-export function quotation(text: string, s: number, e: number): boolean {
+function quotation(text: string, s: number, e: number): boolean {
   const lineStart = text.lastIndexOf('\n', s - 1) + 1;
   let lineEnd = text.indexOf('\n', e);
   if (lineEnd < 0) lineEnd = text.length;
