@@ -49,6 +49,8 @@ const HOMOGLYPH_MIN = 2;
 const META_MIN = 2;
 const META_PENALTY = 3;
 const META_REACH = 48;
+/** A rule boost this high (an override phrase or chat-template token, not quoted) is decisive on its own. */
+const UNAMBIGUOUS = 6;
 /** Decoded payloads are screened recursively up to this depth. */
 const MAX_DEPTH = 2;
 
@@ -111,7 +113,8 @@ export class InjectionDetector {
       boost = Math.max(boost, HOMOGLYPH_BOOST);
     }
     let modelLogit = ws.logit;
-    if (ws.end > ws.start && metaWordCount(t, ws.start - META_REACH, ws.end + META_REACH) >= META_MIN) {
+    // An unambiguous rule match that is not quoted is never discounted by its surroundings.
+    if (boost < UNAMBIGUOUS && ws.end > ws.start && metaWordCount(text, t, ws.start - META_REACH, ws.end + META_REACH) >= META_MIN) {
       modelLogit -= META_PENALTY;
       reasons.push('context:discusses-injection');
     }
@@ -128,7 +131,10 @@ export class InjectionDetector {
         }
       }
     }
-    if (bestHit && bestHit.boost >= 3) span = [bestHit.start, bestHit.end];
+    // A rule match is often only the trigger ("ignore your previous instructions"); the
+    // classifier's window around it also holds what the injection asks for, so a
+    // redaction of the span removes both.
+    if (bestHit && bestHit.boost >= 3) span = span && span[0] < bestHit.end && bestHit.start < span[1] ? [Math.min(span[0], bestHit.start), Math.max(span[1], bestHit.end)] : [bestHit.start, bestHit.end];
     return { logit: modelLogit + boost, modelLogit, boost, reasons, span };
   }
 }

@@ -44,7 +44,11 @@ interface Rule {
   kind?: TextKind;
   /** Tokens that, inside the match, make it weak (e.g. "my" in "ignore my previous instructions"). */
   weak?: Set<number>;
-  /** Tokens that must not follow the match (e.g. "manager" after "note to the assistant"). */
+  /** Boost of a weak match (default 1). */
+  weakBoost: number;
+  /** The match must open a sentence, line or field. */
+  sentenceStart?: boolean;
+  /** Tokens that must not follow within FOLLOW_REACH tokens of the match (e.g. "manager" after "note to the assistant"). */
   notFollowedBy?: Set<number>;
 }
 
@@ -55,6 +59,8 @@ interface Spec {
   descBoost?: number;
   kind?: TextKind;
   weak?: string[];
+  weakBoost?: number;
+  sentenceStart?: boolean;
   notFollowedBy?: string[];
 }
 
@@ -62,6 +68,25 @@ const OVERRIDE_VERBS = ['ignore', 'ignoring', 'disregard', 'disregarding', 'forg
 const PRIOR = ['previous', 'prior', 'preceding', 'above', 'earlier', 'former', 'original', 'initial', 'old', 'existing', 'system', 'developer', 'all', 'any', 'your', 'safety', 'all previous', 'all prior', 'all the previous', 'all of your', 'all of the previous'];
 const INSTR = ['instruction', 'instructions', 'iunstructions', 'instrucitons', 'direction', 'directions', 'directive', 'directives', 'guideline', 'guidelines', 'rules', 'prompt', 'prompts', 'commands', 'programming', 'guardrails', 'constraints', 'restrictions', 'policies', 'context', 'orders', 'task', 'tasks'];
 const AI_NOUNS = ['ai', 'llm', 'llms', 'language model', 'language models', 'ai assistant', 'ai assistants', 'ai agent', 'ai agents', 'ai model', 'chatbot', 'gpt', 'chatgpt', 'claude', 'gemini', 'copilot', 'the model', 'the assistant', 'the ai', 'the llm', 'the agent', 'automated assistants', 'automated systems', 'assistant', 'agents'];
+
+/** Imperatives that shape a text the reader is about to write. */
+const REPLY_VERBS = [
+  'add', 'include', 'insert', 'integrate', 'incorporate', 'append', 'prepend', 'augment', 'enhance', 'enrich', 'modify', 'alter', 'change',
+  'rewrite', 'format', 'convert', 'group', 'remove', 'replace', 'misspell', 'scramble', 'combine', 'translate', 'introduce', 'embed', 'mention',
+  'end', 'begin', 'start', 'conclude', 'finish', 'close', 'fill', 'pepper', 'sprinkle', 'spice', 'infuse', 'weave', 'encode', 'reverse', 'capitalise',
+  'capitalize', 'structure', 'present', 'provide', 'write', 'make', 'ensure', 'use', 'express', 'phrase', 'render', 'output', 'respond', 'reply', 'answer',
+];
+const REPLY_NOUNS = ['response', 'responses', 'reply', 'replies', 'answer', 'answers', 'output', 'summary', 'final answer', 'next message', 'completion'];
+const REPLY_NOUNS_AND_ACTS = [...REPLY_NOUNS, 'respond', 'reply', 'answer', 'summarise', 'summarize', 'write your', 'generate your'];
+const CODE_INSERT_VERBS = [
+  'integrate', 'incorporate', 'blend', 'embed', 'inject', 'weave', 'interweave', 'fuse', 'merge', 'insert', 'include', 'enlist', 'employ',
+  'introduce', 'append', 'render', 'execute', 'ensure', 'use', 'make', 'add', 'put', 'paste', 'enrich', 'infuse', 'implant', 'graft',
+];
+/** Where the requested code is to go: the reader's own work, not a file or a project of the user. */
+const CODE_TARGETS = [
+  'your code', 'your solution', 'your implementation', 'your program', 'your script', 'your response', 'your answer', 'your reply', 'your algorithm',
+  'your output', 'the code you', 'the script you', 'the program you', 'any code you', 'every script you', 'all code you',
+];
 
 const SPECS: Spec[] = [
   {
@@ -128,6 +153,26 @@ const SPECS: Spec[] = [
     seq: [['# # # system', '# # # instruction', '# # # admin', '# # # new instructions', '[ system ]', '[ admin ]', '[ sys ]', '[ system message ]', '[ system note ]', '[ system prompt ]', 'system override', 'admin override', 'priority override', 'security override']],
     boost: 2.5,
   },
+  // Task injections (BIPIA-style): an imperative about the reader's own reply
+  // ("Add … to your response", "In your answer, promote …"). A human reader of
+  // a tool output has no "response" to shape; an assistant does.
+  {
+    id: 'steer-own-reply',
+    seq: [REPLY_VERBS, 8, ['your'], 1, REPLY_NOUNS],
+    boost: 4,
+    // "Include your order number in your reply": the reader is asked for data of their own, as people are.
+    weakBoost: 0,
+    weak: ['number', 'order', 'ticket', 'reference', 'invoice', 'receipt', 'booking', 'confirmation', 'availability', 'name', 'address', 'phone', 'signature', 'id', 'details', 'comments', 'feedback', 'rsvp', 'preferences', 'questions'],
+    // …on paper or in a form: "write your answer in the box", "send your reply by Friday".
+    notFollowedBy: ['by', 'before', 'until', 'below', 'above', 'here', 'form', 'sheet', 'box', 'space', 'field', 'blank', 'booklet', 'card', 'paper', 'portal'],
+  },
+  { id: 'steer-own-reply-lead', seq: [['in your', 'within your', 'throughout your', 'when you', 'while you', 'as you'], 0, REPLY_NOUNS_AND_ACTS], boost: 4, sentenceStart: true },
+  // Code-insertion requests: "Blend the following snippet into your code".
+  {
+    id: 'insert-code-into-answer',
+    seq: [CODE_INSERT_VERBS, 6, ['code', 'snippet', 'block', 'excerpt', 'script', 'function', 'lines', 'segment', 'fragment'], 10, CODE_TARGETS],
+    boost: 3,
+  },
   {
     id: 'secret-exfiltration-in-description',
     kind: 'tool_description',
@@ -182,6 +227,8 @@ function compile(): Compiled {
       descBoost: sp.descBoost,
       kind: sp.kind,
       weak: sp.weak ? new Set(sp.weak.flatMap(phraseHashes)) : undefined,
+      weakBoost: sp.weakBoost ?? 1,
+      sentenceStart: sp.sentenceStart,
       notFollowedBy: sp.notFollowedBy ? new Set(sp.notFollowedBy.flatMap(phraseHashes)) : undefined,
     };
     rules.push(rule);
@@ -237,27 +284,30 @@ export function applyRules(text: string, t: Tokens, kind: TextKind): RuleHit[] {
       if (rule.kind !== undefined && rule.kind !== kind) continue;
       const e = matchFrom(rule.steps, 0, hash, n, i);
       if (e < 0) continue;
-      if (rule.notFollowedBy && e < n && rule.notFollowedBy.has(hash[e])) continue;
+      if (rule.notFollowedBy && followedBy(hash, e, Math.min(n, e + FOLLOW_REACH), rule.notFollowedBy)) continue;
+      if (rule.sentenceStart && !atSentenceStart(text, start[i])) continue;
       let boost = kind === 'tool_description' && rule.descBoost !== undefined ? rule.descBoost : rule.boost;
       if (rule.weak) {
         for (let j = i; j < e; j++) {
           if (rule.weak.has(hash[j])) {
-            boost = Math.min(boost, 1);
+            boost = Math.min(boost, rule.weakBoost);
             break;
           }
         }
       }
+      if (boost === 0) {
+        // Weak to nothing: the span is benign, and no other rule may start inside it.
+        lastEnd = e;
+        break;
+      }
+      // A write-up may quote a payload; an attacker may not cap a rule just by
+      // putting "attacker" in a mail domain or "example" after the payload. So
+      // the cap needs both: the match is set off as a quotation, and real words
+      // about injections surround it.
       let damped = false;
-      if (boost > 1) {
-        const a = Math.max(0, i - META_REACH);
-        const b = Math.min(n, e + META_REACH);
-        for (let j = a; j < b; j++) {
-          if (c.meta.has(hash[j])) {
-            damped = true;
-            boost = 1;
-            break;
-          }
-        }
+      if (boost > 1 && quotation(text, start[i], end[e - 1]) && metaWordCount(text, t, i - META_REACH, e + META_REACH) > 0) {
+        damped = true;
+        boost = 1;
       }
       (hits ??= []).push({ id: rule.id, boost, start: start[i], end: end[e - 1], damped });
       lastEnd = e;
@@ -277,14 +327,87 @@ export function ruleIds(): string[] {
  * META_WORDS) among tokens [a, b). Used by the detector to discount a
  * classifier window that sits in a security write-up quoting a payload.
  */
-export function metaWordCount(t: Tokens, a: number, b: number): number {
+export function metaWordCount(text: string, t: Tokens, a: number, b: number): number {
   const c = (C ??= compile());
   const lo = Math.max(0, a);
   const hi = Math.min(t.n, b);
   let seen: Set<number> | undefined;
   for (let i = lo; i < hi; i++) {
     const h = t.hash[i];
-    if (c.meta.has(h)) (seen ??= new Set()).add(h);
+    if (c.meta.has(h) && !inAddress(text, t.start[i], t.end[i])) (seen ??= new Set()).add(h);
   }
   return seen ? seen.size : 0;
+}
+
+/** How many tokens after a match `notFollowedBy` looks at ("write your answer in the box"). */
+const FOLLOW_REACH = 3;
+
+function followedBy(hash: Int32Array, a: number, b: number, set: Set<number>): boolean {
+  for (let j = a; j < b; j++) if (set.has(hash[j])) return true;
+  return false;
+}
+
+/** Whether offset s opens a sentence, a line or a string field (only spaces back to `.`, `!`, `?`, `:`, a newline, `"`, `>` or the start). */
+function atSentenceStart(text: string, s: number): boolean {
+  let k = s - 1;
+  while (k >= 0 && (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9)) k--;
+  if (k < 0) return true;
+  const c = text[k];
+  if (c === 'n' && k > 0 && text[k - 1] === '\\') return true; // an escaped newline in JSON
+  return c === '.' || c === '!' || c === '?' || c === ':' || c === '\n' || c === '\r' || c === '"' || c === '>';
+}
+
+/** The word text[s, e) is part of an e-mail address, host name or path (`x@attacker.example`), not prose. */
+function inAddress(text: string, s: number, e: number): boolean {
+  const before = s > 0 ? text.charCodeAt(s - 1) : 32;
+  const after = e < text.length ? text.charCodeAt(e) : 32;
+  const joined = (c: number, next: number) => (c === 64 || c === 47 || c === 95 || ((c === 46 || c === 45) && isWordChar(next)));
+  return joined(before, s > 1 ? text.charCodeAt(s - 2) : 32) || joined(after, e + 1 < text.length ? text.charCodeAt(e + 1) : 32);
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+const OPEN_CLOSE: Record<string, string> = { '"': '"', '\u201c': '\u201d', '\u00ab': '\u00bb', '`': '`', '(': ')' };
+/** Prose that introduces a quoted example right before it: "a typical payload looks like: …", "such as …". */
+const INTRODUCED = /\b(such as|looks? like|like this|e\.g\.|i\.e\.|for (example|instance)|reads|says)\s*[:,]?\s*$/i;
+/** How far (UTF-16 units) a quotation may extend past the match before it must close. */
+const QUOTE_REACH = 400;
+
+/**
+ * Whether text[s, e) is set off as a quotation: inside a fenced or indented
+ * code block, on a blockquote line, or between an opening and a closing
+ * delimiter on its own line. A JSON string value is not a quotation (its
+ * opening quote follows `:`, `[`, `{` or a value and a comma).
+ */
+function quotation(text: string, s: number, e: number): boolean {
+  const lineStart = text.lastIndexOf('\n', s - 1) + 1;
+  let lineEnd = text.indexOf('\n', e);
+  if (lineEnd < 0) lineEnd = text.length;
+  const line = text.slice(lineStart, s);
+  if (/^(\s*>|    |\t)/.test(line)) return true;
+  if (INTRODUCED.test(line)) return true;
+  let fences = 0;
+  for (let k = text.indexOf('```'); k >= 0 && k < s; k = text.indexOf('```', k + 3)) fences++;
+  if (fences % 2 === 1) return true;
+  for (let k = line.length - 1; k >= 0; k--) {
+    const close = OPEN_CLOSE[line[k]];
+    if (close === undefined) continue;
+    const prev = line.slice(0, k).trimEnd();
+    if (line[k] === '"' && /([:[{]|["\d\]}el],)$/.test(prev)) return false;
+    const at = text.indexOf(close, e);
+    if (at >= 0 && at < Math.min(lineEnd, e + QUOTE_REACH)) {
+      // An opener of the same kind closed before the match does not count ("a" … "b" … match).
+      if (close !== line[k] || countOf(line, line[k]) % 2 === 1) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+function countOf(s: string, ch: string): number {
+  let k = 0;
+  for (let i = s.indexOf(ch); i >= 0; i = s.indexOf(ch, i + 1)) k++;
+  return k;
 }

@@ -6,8 +6,10 @@
  *               tool description (tool poisoning);
  *  negatives  - the exact clean twin of every positive; the same hosts with a
  *               hard-negative sentence in the slot (benign text with trigger
- *               words, instructions addressed to humans, foreign languages);
- *               security writing that quotes injections; benign tool
+ *               words, instructions addressed to humans, listed or composed
+ *               by human.ts, foreign languages);
+ *               security writing that quotes injections (templates, or
+ *               composed by writeups.ts); benign tool
  *               descriptions; real documentation chunks.
  *
  * `pool: 'test'` draws from the held-back fifth of every phrase list and host
@@ -15,6 +17,8 @@
  */
 import { CLASSIC_OVERRIDES, GOALS, RESPONSE_GOALS, makeInjection, part, type Pool } from './attacks.js';
 import { HOSTS, HOST_NAMES } from './hosts.js';
+import { composeHumanInstruction } from './human.js';
+import { composeWriteup } from './writeups.js';
 import {
   FILLER, HUMAN_INSTRUCTIONS, MULTILINGUAL_BENIGN, SECURITY_DOC_TEMPLATES, TOOL_DESCRIPTIONS, TRIGGER_BENIGN, fill,
 } from './lexicon.js';
@@ -64,7 +68,8 @@ export const BENIGN_REQUESTS = [
 function hardNegativeSentence(r: Rng, pool: Pool, corpusMessages: string[]): string {
   const u = r.next();
   if (u < 0.35) return fill(r, r.pick(part(TRIGGER_BENIGN, pool)));
-  if (u < 0.6) return fill(r, r.pick(part(HUMAN_INSTRUCTIONS, pool)));
+  if (u < 0.45) return fill(r, r.pick(part(HUMAN_INSTRUCTIONS, pool)));
+  if (u < 0.6) return composeHumanInstruction(r, pool);
   if (u < 0.75) return fill(r, r.pick(part(BENIGN_REQUESTS, pool)));
   if (u < 0.88) return r.pick(part(MULTILINGUAL_BENIGN, pool));
   if (corpusMessages.length) return r.pick(corpusMessages);
@@ -120,7 +125,7 @@ export function synthesise(o: SynthOptions): TrainExample[] {
     else if (u < 0.8) inj = fill(r, r.pick(part(RESPONSE_GOALS, o.pool)));
     else inj = makeInjection(r, o.pool).text;
     if (inj.length > 220) inj = inj.slice(0, 220);
-    let doc = r.pick(secT).replace('{inj}', inj.replace(/\n+/g, ' '));
+    let doc = r.chance(0.5) ? composeWriteup(r, o.pool, inj.replace(/\n+/g, ' ')) : r.pick(secT).replace('{inj}', inj.replace(/\n+/g, ' '));
     if (r.chance(0.4) && o.corpusDocs.length) doc = r.chance(0.5) ? `${r.pick(o.corpusDocs)}\n\n${doc}` : `${doc}\n\n${r.pick(o.corpusDocs)}`;
     out.push({ text: doc, label: 0, kind: 'tool_output', weight: 1, tag: 'neg:security_doc' });
   }
