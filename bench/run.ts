@@ -37,6 +37,7 @@ import {
   sandboxSupported,
   tempDir,
   writeConfig,
+  portcullisConfig,
   type Target,
 } from './lib/targets.js';
 import { profileMarkdown, summarizeProfile, type ProfileSummary } from './profile-summary.js';
@@ -247,6 +248,19 @@ async function auditPhase(): Promise<AuditResult[]> {
   return out;
 }
 
+async function guardChainOf(raw: Record<string, unknown>): Promise<string[]> {
+  const { defineConfig } = await import('../src/config/load.js');
+  const { Gateway } = await import('../src/gateway/gateway.js');
+  const dataDir = join(tmpdir(), `portcullis-bench-chain-${process.pid}`);
+  const gateway = await Gateway.start({ config: defineConfig(raw as never).config, dataDir });
+  try {
+    return gateway.pipeline.guards.map((g) => g.guard.name);
+  } finally {
+    await gateway.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 interface FeatureStatus {
   guards: string[];
   outputScreening: { status: string; mbPerSec?: number; guards?: string[] };
@@ -257,7 +271,8 @@ interface FeatureStatus {
 /** Measures result-screening guards when the build has any; says "not built yet" otherwise. */
 async function featurePhase(): Promise<FeatureStatus> {
   const guards = defaultGuards();
-  const names = guards.map((g) => g.name);
+  // The chain the all-guards targets run is the CLI's: read it from a gateway started on their config.
+  const names = await guardChainOf(portcullisConfig('write', 'all'));
   const screening = guards.filter((g) => typeof g.onResult === 'function' && /screen|saniti/i.test(g.name));
   let outputScreening: FeatureStatus['outputScreening'] = {
     status: existsSync(join(DIST, 'src', 'screening')) ? 'not in the guard chain yet (a screening library exists in the build)' : 'not built yet',
@@ -684,7 +699,7 @@ function markdown(meta: ReturnType<typeof machine> & { cpuBusyPctAtStart: number
   L.push('');
 
   L.push('### Features', '');
-  L.push(`- guards in the all-guards chain (defaultGuards()): ${features.guards.join(', ')}`);
+  L.push(`- guards in the all-guards chain (the CLI's default chain for the bench config): ${features.guards.join(', ')}`);
   L.push(`- output sanitising/screening: ${features.outputScreening.status}${features.outputScreening.mbPerSec ? ` — ${f1(features.outputScreening.mbPerSec)} MB/s (${features.outputScreening.guards?.join(', ')})` : ''}`);
   L.push(`- flow tracking: ${features.flowTracking.status}`);
   L.push(`- sandbox: ${features.sandbox.status}`);
