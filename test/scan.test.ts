@@ -148,3 +148,28 @@ describe('portcullis scan exit codes and locations', () => {
     assert.equal(l('npx', './local-server'), undefined);
   });
 });
+
+describe('portcullis scan --connect', () => {
+  test('starts each server sandboxed and flags poisoned definitions; benign reference servers pass; unreachable ones are noted', async () => {
+    const dir = await dirs.make('portcullis-scan-connect-');
+    const node = process.execPath;
+    const config = {
+      mcpServers: {
+        memory: { command: node, args: [join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')], env: { MEMORY_FILE_PATH: '/tmp/portcullis-scan-memory.json' } },
+        calc: { command: node, args: [join(DIST, 'test/fixtures/servers/rug-pull.js')], env: { POISONED: '1' } },
+        broken: { command: node, args: ['-e', 'process.exit(3)'] },
+      },
+    };
+    await writeFile(join(dir, 'claude_desktop_config.json'), JSON.stringify(config));
+    const run = await scan([join(dir, 'claude_desktop_config.json'), '--connect', '--json'], { cwd: dir });
+    assert.equal(run.code, 1, run.stderr);
+    const findings = (JSON.parse(run.stdout) as { findings: ScanFinding[] }).findings;
+    const poisoning = findings.filter((f) => f.rule === 'tool-poisoning');
+    assert.ok(poisoning.some((f) => f.server === 'calc' && f.severity === 'error' && /tool "add"/.test(f.message)), JSON.stringify(poisoning));
+    assert.ok(!poisoning.some((f) => f.server === 'memory'), `server-memory flagged: ${JSON.stringify(poisoning)}`);
+    assert.ok(findings.some((f) => f.rule === 'not-connected' && f.server === 'broken' && f.severity === 'note'));
+    // Without --connect nothing is started, so nothing about definitions is said.
+    const plain = JSON.parse((await scan([join(dir, 'claude_desktop_config.json'), '--json'], { cwd: dir })).stdout) as { findings: ScanFinding[] };
+    assert.ok(!plain.findings.some((f) => f.rule === 'tool-poisoning' || f.rule === 'not-connected'));
+  });
+});

@@ -105,7 +105,12 @@ export class AdmissionControl {
       throw new AdmissionError(`production mode needs a signed lock${a.lock ? ` at ${a.lock}` : ' (admission.lock)'}, and there is none: record the servers with "portcullis pin", review, then sign with "portcullis sign --key <your .key>"`);
     }
     if (this.#lock) await this.#verifySignatures(this.#lock);
-    if (!this.production) this.#firstUse = (await readLock(join(this.options.dataDir, FIRST_USE_LOCK)).catch(() => undefined)) ?? this.#firstUse;
+    if (!this.production) {
+      // A damaged first-use pin must not quietly become "never seen before": that would re-trust whatever runs now.
+      const file = join(this.options.dataDir, FIRST_USE_LOCK);
+      const earlier = await readLock(file).catch((e: Error) => { throw new AdmissionError(`${e.message}; it holds the development pins taken on first use — delete it to pin every unlisted server afresh`); });
+      if (earlier) this.#firstUse = earlier;
+    }
 
     for (const [name, server] of Object.entries(config.servers)) {
       if (!isStdioServer(server) && server.ca) this.#cas.set(name, await readCa(name, server.ca).catch((e: Error) => { throw new AdmissionError(e.message); }));

@@ -8,12 +8,13 @@ import { findSecrets, isCredentialKey } from '../screening/index.js';
 import { CLIENT_NAMES, readClientConfig, resolveConfigPaths, type ClientConfigFile, type ClientKind, type ConfiguredServer } from './client-config.js';
 import { KNOWN_NPM_PACKAGES, KNOWN_PYPI_PACKAGES } from './known-servers.js';
 import { analyseLaunch, type Launch } from './launch.js';
+import type { ConnectOutcome } from './scan-connect.js';
 import { packageSquatMessage, serverNameSquatMessage, typosquatSuspects, type TyposquatMatch, type TyposquatReason } from './typosquat.js';
 
 export type Severity = 'error' | 'warning' | 'note';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];
 
-export type RuleId = 'typosquat' | 'inline-secret' | 'insecure-url' | 'unpinned-package' | 'no-sandbox' | 'registry-fetch-at-runtime' | 'invalid-config';
+export type RuleId = 'typosquat' | 'inline-secret' | 'insecure-url' | 'unpinned-package' | 'no-sandbox' | 'registry-fetch-at-runtime' | 'invalid-config' | 'tool-poisoning' | 'not-connected';
 
 export interface Rule {
   id: RuleId;
@@ -30,7 +31,9 @@ export const RULES: readonly Rule[] = [
   { id: 'insecure-url', severity: 'error', title: 'Remote server without TLS', description: 'A remote MCP server is reached over plain http:// on a non-loopback host: requests, tool results and credentials travel unencrypted.' },
   { id: 'unpinned-package', severity: 'warning', title: 'Unpinned package', description: 'The server runs a registry package without an exact version (no version, @latest or a range), so each launch may run different code.' },
   { id: 'no-sandbox', severity: 'warning', title: 'Server runs without a sandbox', description: 'A stdio server launched directly by the client runs with the user\'s files, network and environment. Routed through `portcullis stdio`, it runs in a bubblewrap sandbox.' },
+  { id: 'tool-poisoning', severity: 'error', title: 'Poisoned tool definition', description: 'With --connect: a tool, prompt, resource template or the server\'s instructions carry instructions for the model (hidden tags, "do not tell the user", requests to read keys or configs, shadowing another server\'s tool) or hidden characters. High findings are errors, weaker ones warnings or notes.' },
   { id: 'registry-fetch-at-runtime', severity: 'note', title: 'Package fetched at launch', description: 'The server is downloaded from a registry when the client starts it (npx, uvx, pipx run, docker run), so a compromised or republished package reaches the machine without review.' },
+  { id: 'not-connected', severity: 'note', title: 'Server not checked', description: 'With --connect: the server could not be started (sandboxed, without network) and listed, so its definitions were not checked.' },
 ];
 const RULE_ORDER = new Map(RULES.map((r, i) => [r.id, i]));
 const SEVERITY_OF = new Map(RULES.map((r) => [r.id, r.severity]));
@@ -67,15 +70,21 @@ export interface ScanReport {
   notes: string[];
 }
 
-/** Finds, reads and checks the client configs at `paths` (default locations when empty). */
-export async function scanClientConfigs(paths: string[], cwd = process.cwd()): Promise<ScanReport> {
+/**
+ * Finds, reads and checks the client configs at `paths` (default locations
+ * when empty); with `connect`, also starts each server sandboxed and checks
+ * what it offers for poisoning.
+ */
+export async function scanClientConfigs(paths: string[], cwd = process.cwd(), options: { connect?: boolean } = {}): Promise<ScanReport> {
   const { files, notes } = await resolveConfigPaths(paths, cwd);
   const configs = await Promise.all(files.map((f) => readClientConfig(f)));
-  return { ...scanConfigs(configs, cwd), notes };
+  // Starting servers needs the gateway; a plain scan never loads it.
+  const connected = options.connect ? await (await import('./scan-connect.js')).connectAndInspect(configs.filter((c) => !c.error)) : undefined;
+  return { ...scanConfigs(configs, cwd, connected), notes };
 }
 
 /** Checks already parsed configs; servers are compared with each other across all of them. */
-export function scanConfigs(configs: ClientConfigFile[], cwd = process.cwd()): Omit<ScanReport, 'notes'> {
+export function scanConfigs(configs: ClientConfigFile[], cwd = process.cwd(), connected?: ConnectOutcome): Omit<ScanReport, 'notes'> {
   const findings: ScanFinding[] = [];
   const files: ScannedFile[] = [];
   const servers: { server: ConfiguredServer; config: ClientConfigFile; launch?: Launch }[] = [];
@@ -159,6 +168,13 @@ export function scanConfigs(configs: ClientConfigFile[], cwd = process.cwd()): O
           : `run the server behind \`portcullis stdio\` and give it the value from the environment there (env: { ${name}: { from_env: … } })`;
       add(s, config, 'inline-secret', `${p}/${hit.where}`, `${hit.label} holds a ${hit.kinds.join(', ')} in plain text: rotate it, then ${advice}`);
     }
+  }
+  for (const c of connected?.servers ?? []) {
+    if (c?.error && !launchesPortcullis(c.server)) add(c.server, c.config, 'not-connected', c.server.pointer, `could not be started (sandboxed, no network) to check its tools: ${c.error}`);
+  }
+  for (const { finding: f, server, config } of connected?.findings ?? []) {
+    const what = f.kind === 'instructions' ? 'its instructions' : `${f.kind.replace('_', ' ')} "${f.name}"${f.where ? ` at ${f.where}` : ''}`;
+    add(server, config, 'tool-poisoning', server.pointer, `${what}: ${f.message} (${f.rule}: ${f.evidence})`, { severity: f.severity === 'high' ? 'error' : f.severity === 'medium' ? 'warning' : 'note' });
   }
   findings.sort(
     (a, b) =>
