@@ -138,7 +138,7 @@ async function lockProblems(loaded: LoadedConfig, lock: Lock): Promise<string[]>
   else {
     const v = verifyLock(lock, trusted, a.required_signatures);
     problems.push(...v.problems);
-    if (!v.ok) problems.push(`${v.signers.length} of the ${a.required_signatures} required signatures (signed by: ${v.signers.join(', ') || 'nobody trusted'})`);
+    if (!v.ok) problems.push(`it has ${v.signers.length} of the ${a.required_signatures} required signatures (valid: ${v.signers.join(', ') || 'none'}); review it and sign with "portcullis sign --key <your .key>"`);
   }
   for (const [name, server] of Object.entries(loaded.config.servers)) {
     const entry = lock.servers[name];
