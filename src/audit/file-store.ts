@@ -5,7 +5,7 @@
  * (fdatasync can take milliseconds) never blocks the gateway's event loop.
  */
 import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuditStore } from './types.js';
@@ -33,6 +33,7 @@ export class FileAuditStore implements AuditStore {
    * directory must exist.
    */
   static async open(file: string): Promise<FileAuditStore> {
+    await takeWriterLock(file);
     let fh: FileHandle;
     let created = false;
     // O_APPEND makes every write land at the current end of file, atomically
@@ -56,6 +57,7 @@ export class FileAuditStore implements AuditStore {
       return new FileAuditStore(file, fh, needsNewline);
     } catch (err) {
       await fh.close().catch(() => {});
+      await unlink(lockPath(file)).catch(() => {});
       throw err;
     }
   }
@@ -128,7 +130,43 @@ export class FileAuditStore implements AuditStore {
       if (this.dirty) await this.fh.datasync();
     } finally {
       await this.fh.close();
+      await unlink(lockPath(this.location)).catch(() => {});
     }
+  }
+}
+
+const lockPath = (file: string) => `${file}.lock`;
+
+/**
+ * One writer per log: two gateways appending to one file would each chain
+ * from the tail they read at start, forking the hash chain. The lock file
+ * holds the writer's pid; a lock whose process is gone (a crash) is taken over.
+ */
+async function takeWriterLock(file: string): Promise<void> {
+  const path = lockPath(file);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+      throw new Error(`another process (pid ${pid}) is writing the audit log ${file}; two writers would fork its hash chain. Stop that gateway, or start this one with another data directory (--data)`);
+    }
+    await unlink(path).catch(() => {});
+  }
+  throw new Error(`cannot take the writer lock ${path}; remove it if no gateway is running`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to another user — still a live writer.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

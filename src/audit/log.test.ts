@@ -1,5 +1,6 @@
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -124,6 +125,19 @@ describe('hash chain: records cannot be silently altered, dropped or reordered',
     assert.equal(r4.seq, 4);
     assert.equal(r4.prev, recs[2].hash);
     assert.deepEqual(await verifyAuditLog(file), { ok: true, count: 5, lastHash: recs[4].hash });
+  });
+
+  test('one writer at a time: a second open is refused while the first is open; a dead writer\'s lock is taken over', async () => {
+    const log = await AuditLog.open({ dir });
+    await assert.rejects(AuditLog.open({ dir }), new RegExp(`another process \\(pid ${process.pid}\\) is writing the audit log .*; two writers would fork its hash chain`));
+    await log.close();
+    // A crashed gateway leaves its lock behind; its pid no longer runs.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    await writeFile(`${file}.lock`, `${dead}\n`);
+    const again = await AuditLog.open({ dir });
+    await again.append(ev(1));
+    await again.close();
+    assert.equal((await verifyAuditLog(file)).ok, true);
   });
 
   test('a complete last record missing its newline (e.g. appended by hand) is continued cleanly', async () => {
