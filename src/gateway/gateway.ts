@@ -26,7 +26,7 @@ import { ResourceRouter } from './resources.js';
 import { Session, type SessionPrincipal } from './session.js';
 import { AdmissionControl, readCa, type ServerSnapshot } from '../admission/control.js';
 import { AdmissionError } from '../admission/refusal.js';
-import { failure, Upstream, type LaunchPlan, type Outcome, type RequestOwner, type UpstreamEvent } from './upstream.js';
+import { failure, Upstream, type LaunchPlan, type Outcome, type RequestOwner, type UpstreamEvent, type UpstreamInfo } from './upstream.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -110,27 +110,27 @@ export class Gateway implements GatewayCore {
       });
       // Fails closed here, before any server runs, if a sandboxed server cannot be sandboxed.
       const sandboxes = await SandboxManager.create({ config: options.config, dataDir: options.dataDir, audit: (e) => gw.audit(e), log: gw.log, backend: options.sandbox });
+      const admission = gw.admission;
       for (const [name, server] of Object.entries(options.config.servers)) {
         let launch: ((spec: ProcessSpec) => Promise<LaunchPlan>) | undefined;
         if (isStdioServer(server)) {
           const sandboxed = sandboxes.launcher(name, server);
           const custom = options.launch;
-          const admission = gw.admission;
           launch = async (spec) => {
             // The artifact is hashed at every launch, restarts included, before the sandbox runs it.
             const plan = await sandboxed(admission ? await admission.beforeLaunch(name, server, spec) : spec);
             return custom ? { ...plan, spec: custom(plan.spec) } : plan;
           };
         }
-        const admit = gw.admission && ((info: Parameters<AdmissionControl['admitServer']>[1]) => gw.admission!.admitServer(name, info));
+        const admit = admission && ((info: UpstreamInfo) => admission.admitServer(name, info));
         // A pinned server is reached through a fetch that checks its key; a private CA is trusted even when looking at a server to pin it.
-        const fetch = (await gw.admission?.fetchFor(name)) ?? (!isStdioServer(server) && server.ca ? (await import('../admission/tls-pin.js')).privateCaFetch(await readCa(name, server.ca)) : undefined);
+        const fetch = (await admission?.fetchFor(name)) ?? (!isStdioServer(server) && server.ca ? (await import('../admission/tls-pin.js')).privateCaFetch(await readCa(name, server.ca)) : undefined);
         gw.#upstreams.set(name, new Upstream(name, server, { maxMessageBytes: options.config.limits.max_message_bytes, hooks: gw.#hooks(), launch, admit, fetch }));
       }
       await Promise.all([...gw.#upstreams.values()].map((u) => u.start()));
       await Promise.all([...gw.#upstreams.values()].map((u) => gw.#refreshTools(u)));
       for (const u of gw.#upstreams.values()) {
-        if (gw.admission?.awaitsFirstUse(u.name)) await gw.admission.pinOnFirstUse(u.name, u.config, await gw.offer(u.name));
+        if (admission?.awaitsFirstUse(u.name)) await admission.pinOnFirstUse(u.name, u.config, await gw.offer(u.name));
       }
     } catch (error) {
       await gw.close();
