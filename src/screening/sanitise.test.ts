@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sanitise, sanitiseText, hostAllowed, mayNeedSanitising } from './sanitise.js';
+import { fuzzStrings } from '../../test/helpers/fuzz.js';
 
 const tags = (s: string) => [...s].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
 const kinds = (r: { removed: { kind: string; count: number }[] }) => Object.fromEntries(r.removed.map((x) => [x.kind, x.count]));
@@ -119,12 +120,5 @@ test('the split prefilter never skips text the single prefilter expression would
     /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\udb40]|<!--|\]\s*[([]|<img|data:|hidden|display|visibility|opacity|font-size|^\s*\[[^\]]*\]:\s/im;
   const alphabet = 'aAdDhHiIoOsStTyYgmfz<!-[]()\n\t :\u200b\u0007\ufeff\u00ad';
   const pieces = ['<!--', '<IMG', 'data:', 'Hidden', 'DISPLAY', 'visibility', 'opacity', 'font-size', '] (', '[x]: y', '  [ab]:\t', ']\n[', '\u202e'];
-  let seed = 11;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  for (let i = 0; i < 50_000; i++) {
-    let s = '';
-    for (let n = 1 + (i % 12); n > 0; n--) s += alphabet[Math.floor(next() * alphabet.length)];
-    if (next() < 0.4) s = next() < 0.5 ? s + pieces[i % pieces.length] : pieces[i % pieces.length] + s;
-    assert.equal(mayNeedSanitising(s), SINGLE.test(s), JSON.stringify(s));
-  }
+  for (const s of fuzzStrings(11, alphabet, pieces, 50_000)) assert.equal(mayNeedSanitising(s), SINGLE.test(s), JSON.stringify(s));
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findSecrets, redactSecrets, redactText, luhnValid, ibanValid, sharedScanMemo, mayHoldFinding } from './secrets.js';
+import { fuzzStrings } from '../../test/helpers/fuzz.js';
 
 const kindsOf = (s: string, opts = {}) => findSecrets(s, opts).map((f) => f.kind);
 
@@ -107,12 +108,5 @@ test('the split prefilter never skips text the single prefilter expression would
   const SINGLE = /[@:=]|-----BEGIN|\d{3}|[A-Z]{2}\d{2}|\b(?:AKIA|ASIA|AIza|gh[pousr]_|github_pat_|gl[a-z]+-|xox|sk[-_]|rk_|npm_|SG\.|eyJ|bearer)/i;
   const alphabet = 'aAbBeEgGhHiIjJkKlLnNpPrRsStTxXyYzZ0123456789_-.@:= \n';
   const prefixes = ['AKIA', 'asia', 'AIza', 'ghp_', 'GHS_', 'github_pat_', 'glpat-', 'xox', 'sk-', 'SK_', 'rk_', 'npm_', 'SG.', 'eyJ', 'Bearer', '-----BEGIN', '-----begin'];
-  let seed = 7;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  for (let i = 0; i < 50_000; i++) {
-    let s = '';
-    for (let n = 1 + (i % 12); n > 0; n--) s += alphabet[Math.floor(next() * alphabet.length)];
-    if (next() < 0.5) s = next() < 0.5 ? s + prefixes[i % prefixes.length] : prefixes[i % prefixes.length] + s;
-    assert.equal(mayHoldFinding(s), SINGLE.test(s), JSON.stringify(s));
-  }
+  for (const s of fuzzStrings(7, alphabet, prefixes, 50_000)) assert.equal(mayHoldFinding(s), SINGLE.test(s), JSON.stringify(s));
 });
