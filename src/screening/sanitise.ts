@@ -50,9 +50,23 @@ export interface SanitiseResult<T> {
   removed: Removal[];
 }
 
-/** Everything the sanitiser acts on starts with one of these; absent all of them the text is untouched. */
-const SUSPECT =
-  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\udb40]|<!--|\]\s*[([]|<img|data:|hidden|display|visibility|opacity|font-size|^\s*\[[^\]]*\]:\s/im;
+/**
+ * Everything the sanitiser acts on starts with one of these; absent all of
+ * them the text is untouched. It was one expression,
+ *   /[<invisible and control characters>]|<!--|\]\s*[([]|<img|data:|hidden|display|visibility|opacity|font-size|^\s*\[[^\]]*\]:\s/im,
+ * taken apart because trying every alternative at every position of every
+ * result cost ~15 µs per 4 KB; the pieces answer the same for every string (a
+ * fuzz test checks that) in about two thirds of the time, the bracket forms
+ * only where a ']' occurs at all.
+ */
+const SUSPECT_CHAR =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\udb40]/;
+const SUSPECT_BRACKETS = /\]\s*[([]|^\s*\[[^\]]*\]:\s/m;
+const SUSPECT_WORD = /<img|data:|hidden|display|visibility|opacity|font-size/i;
+
+export function mayNeedSanitising(s: string): boolean {
+  return SUSPECT_CHAR.test(s) || s.includes('<!--') || (s.includes(']') && SUSPECT_BRACKETS.test(s)) || SUSPECT_WORD.test(s);
+}
 
 type Counts = Map<RemovalKind, number>;
 const bump = (c: Counts, k: RemovalKind, n = 1) => {
@@ -178,7 +192,7 @@ export function sanitiseText(text: string, opts: SanitiseOptions = {}): { text: 
 }
 
 function sanitiseString(s: string, opts: SanitiseOptions, c: Counts): string {
-  if (!SUSPECT.test(s)) return s;
+  if (!mayNeedSanitising(s)) return s;
   const allowed = opts.allowedHosts ?? [];
   const links = opts.links ?? true;
   let t = s;

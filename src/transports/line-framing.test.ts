@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineDecoder, type FrameEvent } from './line-framing.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { LineDecoder, decodeMessage, type FrameEvent } from './line-framing.js';
 
 function decode(limit: number, ...chunks: string[]): FrameEvent[] {
   const out: FrameEvent[] = [];
@@ -48,4 +49,31 @@ test('an id nested inside an oversized payload is not mistaken for the message i
 test('unknown fields inside params survive decoding untouched', () => {
   const [e] = decode(1000, '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"x":1,"_meta":{"vendor/extra":true}}}\n');
   assert.deepEqual((e as { message: { params: unknown } }).message.params, { x: 1, _meta: { 'vendor/extra': true } });
+});
+
+test('the hand-checked fast path for plain calls and results accepts only what the SDK schema accepts', () => {
+  const cases: unknown[] = [
+    { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { a: 1 } } },
+    { jsonrpc: '2.0', id: 'a', method: 'tools/call', params: {} },
+    { jsonrpc: '2.0', id: 1.5, method: 'tools/call', params: {} },
+    { jsonrpc: '2.0', id: 2 ** 60, method: 'tools/call', params: {} },
+    { jsonrpc: '2.0', id: null, method: 'tools/call', params: {} },
+    { jsonrpc: '2.0', id: 1, method: 7, params: {} },
+    { jsonrpc: '2.0', id: 1, method: 'x', params: [] },
+    { jsonrpc: '2.0', id: 1, method: 'x', params: { _meta: { progressToken: {} } } },
+    { jsonrpc: '2.0', id: 1, method: 'x', params: {}, extra: true },
+    { jsonrpc: '1.0', id: 1, method: 'x', params: {} },
+    { jsonrpc: '2.0', id: 1, result: { content: [] } },
+    { jsonrpc: '2.0', id: 1, result: [] },
+    { jsonrpc: '2.0', id: 1, result: null },
+    { jsonrpc: '2.0', id: 1, result: { _meta: 5 } },
+    { jsonrpc: '2.0', id: true, result: {} },
+    { jsonrpc: '2.0', id: 1, result: {}, error: { code: 1, message: 'x' } },
+    { jsonrpc: '2.0', id: 1, error: { code: 1, message: 'x' } },
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+  ];
+  for (const c of cases) {
+    const e = decodeMessage(JSON.stringify(c));
+    assert.equal(e.kind === 'message', JSONRPCMessageSchema.safeParse(c).success, JSON.stringify(c));
+  }
 });
