@@ -145,7 +145,6 @@ async function openSessions(url: URL, tool: string, n: number, parallel = 8): Pr
 function stdioTarget(o: { id: string; label: string; path: string; guards: string; audit: string; tool: string; command: () => Promise<string[]>; isGateway: boolean }): Target {
   let sdk: SdkCaller | undefined;
   let lean: LeanStdioConnection | undefined;
-  let argv: string[] = [];
   return {
     id: o.id,
     label: o.label,
@@ -155,9 +154,9 @@ function stdioTarget(o: { id: string; label: string; path: string; guards: strin
     guards: o.guards,
     audit: o.audit,
     async setup() {
-      argv = await o.command();
-      sdk = await SdkCaller.stdio(NODE, argv, childEnv(), o.tool);
-      lean = await LeanStdioConnection.open(NODE, argv, childEnv(), o.tool);
+      // Each process gets its own command line: two gateways must never share a data dir (and its audit log).
+      sdk = await SdkCaller.stdio(NODE, await o.command(), childEnv(), o.tool);
+      lean = await LeanStdioConnection.open(NODE, await o.command(), childEnv(), o.tool);
     },
     async sdk() {
       return { caller: sdk!, release: async () => {} };
