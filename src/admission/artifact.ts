@@ -41,7 +41,7 @@ export async function describeArtifact(server: Pick<StdioServerConfig, 'command'
   const real = await realpath(target);
   const pkg = await enclosingPackage(real);
   if (pkg) return npmArtifact(pkg);
-  return { kind: 'file', path: real, sha256: `sha256:${createHash('sha256').update(await readFile(real)).digest('hex')}` };
+  return { kind: 'file', path: real, sha256: `sha256:${await fileDigest(real)}` };
 }
 
 /** Why `current` is not the pinned artifact, or undefined when it is. */
@@ -93,13 +93,30 @@ export async function treeDigest(root: string): Promise<string> {
       } else if (e.isSymbolicLink()) {
         lines.push(`${rel}\0link\0${await readlink(path)}`);
       } else if (e.isFile()) {
-        lines.push(`${rel}\0${createHash('sha256').update(await readFile(path)).digest('hex')}`);
+        lines.push(`${rel}\0${await fileDigest(path)}`);
       }
     }
   };
   await walk(root);
   lines.sort();
   return `sha256:${createHash('sha256').update(lines.join('\n')).digest('hex')}`;
+}
+
+/**
+ * Hex SHA-256 of a file, remembered by its inode, size and change times (as
+ * git's index does): a launch re-hashes only files that changed since, so
+ * restarting a server whose command is a 100 MB interpreter stays cheap.
+ * ctime cannot be set back from user space, so a rewrite is always seen.
+ */
+const digests = new Map<string, { stamp: string; hex: string }>();
+async function fileDigest(path: string): Promise<string> {
+  const st = await stat(path, { bigint: true });
+  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const known = digests.get(path);
+  if (known?.stamp === stamp) return known.hex;
+  const hex = createHash('sha256').update(await readFile(path)).digest('hex');
+  digests.set(path, { stamp, hex });
+  return hex;
 }
 
 async function exists(path: string): Promise<boolean> {
