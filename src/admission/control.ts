@@ -18,7 +18,7 @@ import type { ProcessSpec } from '../transports/stdio-process.js';
 import { analyseLaunch } from './launch.js';
 import { artifactMismatch, describeArtifact, unverifiable } from './artifact.js';
 import { definitionChanges, definitionDigest, entryFor, readLock, serialiseLock, textDigest, LOCK_VERSION, type Artifact, type DefinitionEntry, type Lock, type LockedLaunch, type LockedServer } from './lock.js';
-import { loadPublicKey, keyId, verifyLock, type TrustedKey } from './signing.js';
+import { loadTrustedKeys, verifyLock } from './signing.js';
 import { AdmissionError, AdmissionRefusal } from './refusal.js';
 import { checkInstructions, checkItem, poisonedReason, type OtherServers } from './poisoning.js';
 
@@ -66,7 +66,28 @@ export function identityOf(info: ServerSnapshot['info']): LockedServer['identity
 }
 
 const KEYS = { tool: 'tools', prompt: 'prompts', resource_template: 'resource_templates' } as const;
-const itemName = (kind: ItemKind, d: Record<string, unknown>) => String(kind === 'resource_template' ? d.uriTemplate : d.name);
+/** The key a definition is pinned under: its name, or a template's URI template. */
+export const itemName = (kind: ItemKind, d: Record<string, unknown>) => String(kind === 'resource_template' ? d.uriTemplate : d.name);
+
+/** A lock entry for what a server offers now, without the definitions `refuse` turns away. */
+export function lockEntry(launch: LockedLaunch, artifact: Artifact | undefined, snapshot: ServerSnapshot, refuse: (kind: ItemKind, definition: Record<string, unknown>) => boolean): LockedServer {
+  const pick = (kind: ItemKind, items: object[]): Record<string, DefinitionEntry> => {
+    const out: Record<string, DefinitionEntry> = {};
+    for (const item of items) {
+      const def = item as Record<string, unknown>;
+      if (!refuse(kind, def)) out[itemName(kind, def)] = entryFor(def);
+    }
+    return out;
+  };
+  return {
+    launch,
+    ...(artifact ? { artifact } : {}),
+    identity: identityOf(snapshot.info),
+    tools: pick('tool', snapshot.tools),
+    prompts: pick('prompt', snapshot.prompts),
+    resource_templates: pick('resource_template', snapshot.resourceTemplates),
+  };
+}
 
 export class AdmissionControl {
   #lock?: Lock;
@@ -146,11 +167,7 @@ export class AdmissionControl {
       this.options.log.warn(`${this.#lockPath}: no admission.trusted_keys are configured, so the lock's signatures are not checked (development only)`);
       return;
     }
-    const trusted: TrustedKey[] = [];
-    for (const [name, source] of names) {
-      const key = await loadPublicKey(source, `admission.trusted_keys.${name}`).catch((e: Error) => { throw new AdmissionError(e.message); });
-      trusted.push({ name, key, id: keyId(key) });
-    }
+    const trusted = await loadTrustedKeys(trusted_keys).catch((e: Error) => { throw new AdmissionError(e.message); });
     const result = verifyLock(lock, trusted, required_signatures);
     if (!result.ok) {
       const have = result.signers.length === 0 ? 'no valid signature' : `valid signatures by ${result.signers.join(', ')} only`;
@@ -169,15 +186,17 @@ export class AdmissionControl {
 
   /**
    * The fetch a remote server is reached with: one that checks the pinned TLS
-   * key on every connection, when the lock pins one.
+   * key on every connection when the lock pins one, else one that trusts the
+   * server's private CA if it has one; undefined for the default fetch.
    */
   async fetchFor(name: string): Promise<typeof fetch | undefined> {
     const launch = this.entry(name)?.launch;
-    if (!launch || !('url' in launch) || !launch.spki?.length) return undefined;
+    const pins = launch && 'url' in launch ? launch.spki : undefined;
     const ca = this.#cas.get(name);
-    // undici is loaded only by gateways that pin a remote server's key.
-    const { pinnedFetch } = await import('./tls-pin.js');
-    return pinnedFetch(launch.spki, ca ? { ca } : {});
+    if (!pins?.length && ca === undefined) return undefined;
+    // undici is loaded only by gateways that pin a remote server's key or trust a private CA.
+    const { pinnedFetch, privateCaFetch } = await import('./tls-pin.js');
+    return pins?.length ? pinnedFetch(pins, ca ? { ca } : {}) : privateCaFetch(ca!);
   }
 
   /** Whether this server still has to be pinned on first use once it has started. */
@@ -249,7 +268,8 @@ export class AdmissionControl {
    * (minus anything poisoned), persisted, logged and audited — never silently.
    */
   async pinOnFirstUse(name: string, server: ServerConfig, offer: ServerSnapshot): Promise<void> {
-    const entry = this.#entryFromOffer(name, server, offer, this.#launched.get(name));
+    // Poisoned definitions are left out: refused, and alerted when listed.
+    const entry = lockEntry(launchOf(server), this.#launched.get(name), offer, (kind, def) => this.#poisoned(name, kind, def) !== undefined);
     this.#firstUse = { ...this.#firstUse, servers: { ...this.#firstUse.servers, [name]: entry } };
     this.#verdicts.clear();
     this.#latest.clear();
@@ -263,27 +283,6 @@ export class AdmissionControl {
   /** Why a definition must not be admitted (hidden instructions, hidden characters, shadowing…), or undefined. */
   #poisoned(server: string, kind: ItemKind, definition: Record<string, unknown>): string | undefined {
     return poisonedReason(checkItem(kind, definition, { server, otherServers: this.options.otherServers?.(server) ?? [] }));
-  }
-
-  /** A lock entry for what a server offers now; poisoned definitions are left out (refused, and alerted when listed). */
-  #entryFromOffer(name: string, server: ServerConfig, offer: ServerSnapshot, artifact: Artifact | undefined): LockedServer {
-    const pick = (kind: ItemKind, items: object[]): Record<string, DefinitionEntry> => {
-      const out: Record<string, DefinitionEntry> = {};
-      for (const item of items) {
-        const def = item as Record<string, unknown>;
-        if (this.#poisoned(name, kind, def)) continue;
-        out[itemName(kind, def)] = entryFor(def);
-      }
-      return out;
-    };
-    return {
-      launch: launchOf(server),
-      ...(artifact ? { artifact } : {}),
-      identity: identityOf(offer.info),
-      tools: pick('tool', offer.tools),
-      prompts: pick('prompt', offer.prompts),
-      resource_templates: pick('resource_template', offer.resourceTemplates),
-    };
   }
 
   /**

@@ -3,15 +3,12 @@
  * gateway would run it), records what it is and what it offers, and turns
  * that into a candidate lock plus a diff a reviewer can read.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Prompt, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { isStdioServer, type Config } from '../config/schema.js';
-import { Gateway } from '../gateway/gateway.js';
+import { firstLine, observeServers } from '../gateway/observe.js';
 import { describeArtifact } from './artifact.js';
-import { identityOf, launchOf, readCa, verifySigstore, type ItemKind, type ServerSnapshot } from './control.js';
-import { entryFor, LOCK_VERSION, type DefinitionEntry, type Lock, type LockedServer, type ServerChange } from './lock.js';
+import { launchOf, lockEntry, readCa, verifySigstore, type ServerSnapshot } from './control.js';
+import { LOCK_VERSION, type Lock, type LockedServer, type ServerChange } from './lock.js';
 import { checkOffers, type PoisonFinding } from './poisoning.js';
 
 export interface PinOutcome {
@@ -30,12 +27,6 @@ export interface PinOptions {
   spkiOf?(url: string, ca?: string): Promise<string>;
 }
 
-interface Observed {
-  launch: LockedServer['launch'];
-  artifact?: LockedServer['artifact'];
-  snapshot: ServerSnapshot;
-}
-
 /**
  * Pins each server on its own, so one that fails is reported rather than
  * sinking the rest; then checks all of them together for poisoning, since
@@ -43,66 +34,48 @@ interface Observed {
  */
 export async function pinServers(config: Config, options: PinOptions = {}): Promise<PinOutcome> {
   const names = options.only ?? Object.keys(config.servers);
-  const dir = await mkdtemp(join(tmpdir(), 'portcullis-pin-'));
-  const observed = new Map<string, Observed>();
   const out: PinOutcome = { servers: {}, findings: [], failed: [] };
-  try {
-    await Promise.all(
-      names.map(async (name, i) => {
-        const server = config.servers[name];
-        let gateway: Gateway | undefined;
-        try {
-          const launch = launchOf(server);
-          if (!isStdioServer(server) && server.url.startsWith('https:') && options.spkiOf) {
-            Object.assign(launch, { spki: [await options.spkiOf(server.url, server.ca ? await readCa(name, server.ca) : undefined)] });
-          }
-          const artifact = isStdioServer(server) ? await describeArtifact(server) : undefined;
-          // A signed artifact is pinned only once its signature verifies, so a review starts from a vouched-for file.
-          if (isStdioServer(server) && server.sigstore) await verifySigstore(name, server, artifact, config.admission.sigstore_trusted_root);
-          gateway = await Gateway.start({ config: { ...config, servers: { [name]: server } }, dataDir: join(dir, String(i)), guards: [], admission: false });
-          observed.set(name, { launch, ...(artifact ? { artifact } : {}), snapshot: await gateway.offer(name) });
-        } catch (error) {
-          out.failed.push({ server: name, error: String((error as Error).message ?? error).split('\n')[0] });
-        } finally {
-          await gateway?.close().catch(() => {});
+  // What runs is described (and its signature checked) before anything is started: an unverifiable launch is not run at all.
+  const described = new Map<string, { launch: LockedServer['launch']; artifact?: LockedServer['artifact'] }>();
+  await Promise.all(
+    names.map(async (name) => {
+      const server = config.servers[name];
+      try {
+        const launch = launchOf(server);
+        if (!isStdioServer(server) && server.url.startsWith('https:') && options.spkiOf) {
+          Object.assign(launch, { spki: [await options.spkiOf(server.url, server.ca ? await readCa(name, server.ca) : undefined)] });
         }
-      }),
-    );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+        const artifact = isStdioServer(server) ? await describeArtifact(server) : undefined;
+        // A signed artifact is pinned only once its signature verifies, so a review starts from a vouched-for file.
+        if (isStdioServer(server) && server.sigstore) await verifySigstore(name, server, artifact, config.admission.sigstore_trusted_root);
+        described.set(name, { launch, ...(artifact ? { artifact } : {}) });
+      } catch (error) {
+        out.failed.push({ server: name, error: firstLine(error) });
+      }
+    }),
+  );
+  const snapshots = new Map<string, ServerSnapshot>();
+  for (const [name, o] of await observeServers(config, [...described.keys()])) {
+    if ('error' in o) out.failed.push({ server: name, error: o.error });
+    else snapshots.set(name, o.snapshot);
   }
   out.findings = checkOffers(
-    [...observed].map(([server, o]) => ({
+    [...snapshots].map(([server, snapshot]) => ({
       server,
-      instructions: o.snapshot.info.instructions,
-      tools: o.snapshot.tools as Tool[],
-      prompts: o.snapshot.prompts as Prompt[],
-      resourceTemplates: o.snapshot.resourceTemplates as ResourceTemplate[],
+      instructions: snapshot.info.instructions,
+      tools: snapshot.tools as Tool[],
+      prompts: snapshot.prompts as Prompt[],
+      resourceTemplates: snapshot.resourceTemplates as ResourceTemplate[],
     })),
   );
   const refused = (server: string, kind: PoisonFinding['kind'], name: string) => out.findings.some((f) => f.severity === 'high' && f.server === server && f.kind === kind && f.name === name);
-  for (const [server, o] of observed) {
+  for (const [server, snapshot] of snapshots) {
     if (refused(server, 'instructions', server)) {
       out.failed.push({ server, error: 'its instructions look poisoned (see the findings above); it cannot be pinned' });
       continue;
     }
-    const pick = (kind: ItemKind, items: object[]) => {
-      const map: Record<string, DefinitionEntry> = {};
-      for (const item of items) {
-        const def = item as Record<string, unknown>;
-        if (refused(server, kind, String(def.name))) continue;
-        map[String(kind === 'resource_template' ? def.uriTemplate : def.name)] = entryFor(def);
-      }
-      return map;
-    };
-    out.servers[server] = {
-      launch: o.launch,
-      ...(o.artifact ? { artifact: o.artifact } : {}),
-      identity: identityOf(o.snapshot.info),
-      tools: pick('tool', o.snapshot.tools),
-      prompts: pick('prompt', o.snapshot.prompts),
-      resource_templates: pick('resource_template', o.snapshot.resourceTemplates),
-    };
+    const { launch, artifact } = described.get(server)!;
+    out.servers[server] = lockEntry(launch, artifact, snapshot, (kind, def) => refused(server, kind, String(def.name)));
   }
   return out;
 }

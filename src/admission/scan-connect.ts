@@ -4,13 +4,12 @@
  * reads what it offers, and checks every definition for poisoning — across
  * servers too, since shadowing is one server's description aimed at another's tool.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import type { Prompt, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { defineConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/schema.js';
-import { Gateway } from '../gateway/gateway.js';
+import { firstLine, observeServers, type Observation } from '../gateway/observe.js';
 import type { ClientConfigFile, ConfiguredServer } from './client-config.js';
 import { checkOffers, type PoisonFinding, type ServerOffer } from './poisoning.js';
 
@@ -55,41 +54,31 @@ export async function connectAndInspect(configs: readonly ClientConfigFile[]): P
       entries.push({ server, config, label });
     }
   }
-  const dir = await mkdtemp(join(tmpdir(), 'portcullis-scan-'));
+  const servers: ConnectedServer[] = entries.map(({ server, config }) => ({ server, config }));
+  const valid: Record<string, Record<string, unknown>> = {};
+  await Promise.all(
+    entries.map(async ({ server }, i) => {
+      try {
+        const entry = await asServer(server);
+        if (!entry) throw new Error('no command or URL to start');
+        defineConfig({ servers: { [`s${i}`]: entry } } as ConfigInput); // one invalid entry must not sink the others
+        valid[`s${i}`] = entry;
+      } catch (error) {
+        servers[i].error = firstLine(error);
+      }
+    }),
+  );
+  const observed = Object.keys(valid).length ? await observeServers(defineConfig({ servers: valid } as ConfigInput).config, Object.keys(valid)) : new Map<string, Observation>();
   const offers: ServerOffer[] = [];
-  const servers: ConnectedServer[] = [];
-  try {
-    await Promise.all(
-      entries.map(async ({ server, config }, i) => {
-        const name = `s${i}`;
-        let gateway: Gateway | undefined;
-        try {
-          const entry = await asServer(server);
-          if (!entry) throw new Error('no command or URL to start');
-          const { config: parsed } = defineConfig({ servers: { [name]: entry } } as ConfigInput);
-          gateway = await Gateway.start({ config: parsed, dataDir: join(dir, name), guards: [], admission: false });
-          const snapshot = await gateway.offer(name);
-          offers.push({
-            server: entries[i].label,
-            instructions: snapshot.info.instructions,
-            tools: snapshot.tools as Tool[],
-            prompts: snapshot.prompts as Prompt[],
-            resourceTemplates: snapshot.resourceTemplates as ResourceTemplate[],
-          });
-          servers[i] = { server, config };
-        } catch (error) {
-          servers[i] = { server, config, error: String((error as Error).message ?? error).split('\n')[0] };
-        } finally {
-          await gateway?.close().catch(() => {});
-        }
-      }),
-    );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  entries.forEach(({ label }, i) => {
+    const o = observed.get(`s${i}`);
+    if (!o) return;
+    if ('error' in o) return void (servers[i].error = o.error);
+    const { info, tools, prompts, resourceTemplates } = o.snapshot;
+    offers.push({ server: label, instructions: info.instructions, tools: tools as Tool[], prompts: prompts as Prompt[], resourceTemplates: resourceTemplates as ResourceTemplate[] });
+  });
   const byLabel = new Map(entries.map((e) => [e.label, e]));
-  const order = (o: ServerOffer) => entries.findIndex((e) => e.label === o.server);
-  const findings = checkOffers(offers.sort((a, b) => order(a) - order(b))).map((finding) => {
+  const findings = checkOffers(offers).map((finding) => {
     const { server, config } = byLabel.get(finding.server)!;
     return { finding, server, config };
   });

@@ -60,6 +60,16 @@ export async function loadPublicKey(source: string, what: string): Promise<KeyOb
   }
 }
 
+/** The keys `admission.trusted_keys` names (signer name → .pub file or PEM), with their ids. */
+export async function loadTrustedKeys(keys: Readonly<Record<string, string>>): Promise<TrustedKey[]> {
+  const out: TrustedKey[] = [];
+  for (const [name, source] of Object.entries(keys)) {
+    const key = await loadPublicKey(source, `admission.trusted_keys.${name}`);
+    out.push({ name, key, id: keyId(key) });
+  }
+  return out;
+}
+
 export async function loadPrivateKey(path: string): Promise<KeyObject> {
   const pem = await readFile(path, 'utf8').catch((e: Error) => {
     throw new Error(`cannot read the signing key ${path} (${e.message}); create one with "portcullis keygen"`);

@@ -9,7 +9,7 @@ import { artifactMismatch, describeArtifact } from '../admission/artifact.js';
 import { launchOf, sameLaunch } from '../admission/control.js';
 import { diffLocks, readLock, serialiseLock, type Lock } from '../admission/lock.js';
 import { mergeLock, pinServers, renderChanges } from '../admission/pin.js';
-import { generateSigningKey, keyId, loadPrivateKey, loadPublicKey, signLock, verifyLock, writeKeyPair, type TrustedKey } from '../admission/signing.js';
+import { generateSigningKey, keyId, loadPrivateKey, loadTrustedKeys, signLock, verifyLock, writeKeyPair } from '../admission/signing.js';
 
 const DEFAULT_CONFIG = 'portcullis.yaml';
 
@@ -80,7 +80,7 @@ export function registerLockCommands(program: Command): void {
       if (!lock) fail(`${lockPath} does not exist; create it with "portcullis pin"`);
       const key = await loadPrivateKey(opts.key);
       const id = keyId(createPublicKey(key));
-      const trusted = await trustedKeys(loaded);
+      const trusted = await loadTrustedKeys(loaded.config.admission.trusted_keys);
       if (!trusted.some((k) => k.id === id)) process.stderr.write(`warning: key ${id} is not in admission.trusted_keys of ${loaded.file}, so this signature will not count there\n`);
       await writeFile(lockPath, serialiseLock(signLock(lock!, key)));
       process.stdout.write(`signed ${lockPath} with key ${id} (${Object.keys(lock!.servers).length} servers)\n`);
@@ -121,19 +121,10 @@ function describe(a: NonNullable<Lock['servers'][string]['artifact']>): string {
   }
 }
 
-async function trustedKeys(loaded: LoadedConfig): Promise<TrustedKey[]> {
-  const out: TrustedKey[] = [];
-  for (const [name, source] of Object.entries(loaded.config.admission.trusted_keys)) {
-    const key = await loadPublicKey(source, `admission.trusted_keys.${name}`);
-    out.push({ name, key, id: keyId(key) });
-  }
-  return out;
-}
-
 async function lockProblems(loaded: LoadedConfig, lock: Lock): Promise<string[]> {
   const problems: string[] = [];
   const a = loaded.config.admission;
-  const trusted = await trustedKeys(loaded);
+  const trusted = await loadTrustedKeys(loaded.config.admission.trusted_keys);
   if (trusted.length === 0) problems.push('no admission.trusted_keys are configured, so no signature can count');
   else {
     const v = verifyLock(lock, trusted, a.required_signatures);

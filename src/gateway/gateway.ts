@@ -123,8 +123,10 @@ export class Gateway implements GatewayCore {
           };
         }
         const admit = admission && ((info: UpstreamInfo) => admission.admitServer(name, info));
-        // A pinned server is reached through a fetch that checks its key; a private CA is trusted even when looking at a server to pin it.
-        const fetch = (await admission?.fetchFor(name)) ?? (!isStdioServer(server) && server.ca ? (await import('../admission/tls-pin.js')).privateCaFetch(await readCa(name, server.ca)) : undefined);
+        // Admission picks the fetch (the pinned key, a private CA); a gateway that only looks at servers to pin them still trusts their private CA.
+        const fetch = admission
+          ? await admission.fetchFor(name)
+          : !isStdioServer(server) && server.ca ? (await import('../admission/tls-pin.js')).privateCaFetch(await readCa(name, server.ca)) : undefined;
         gw.#upstreams.set(name, new Upstream(name, server, { maxMessageBytes: options.config.limits.max_message_bytes, hooks: gw.#hooks(), launch, admit, fetch }));
       }
       await Promise.all([...gw.#upstreams.values()].map((u) => u.start()));

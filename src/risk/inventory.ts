@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Config } from '../config/schema.js';
-import { Gateway } from '../gateway/gateway.js';
+import { observeServers } from '../gateway/observe.js';
 import { Naming } from '../gateway/naming.js';
 import type { Identity } from '../policy/identity.js';
 import { RiskModel } from './model.js';
@@ -51,29 +48,13 @@ export interface ServerTools {
 /**
  * Connects to every configured server (each on its own, so one that fails to
  * start is reported rather than sinking the report), reads its tool list and
- * rates it. Nothing is called; the servers only see initialize and tools/list.
+ * rates it. Nothing is called; the servers only see initialize and their lists.
  */
 export async function collectInventory(config: Config, identities: ReadonlyMap<string, Identity>): Promise<Inventory> {
-  const dir = await mkdtemp(join(tmpdir(), 'portcullis-risk-'));
-  try {
-    const entries = await Promise.all(
-      Object.keys(config.servers).map(async (name, i): Promise<[string, ServerTools]> => {
-        let gateway: Gateway | undefined;
-        try {
-          const only: Config = { ...config, servers: { [name]: config.servers[name] } };
-          gateway = await Gateway.start({ config: only, dataDir: join(dir, String(i)), guards: [], admission: false });
-          return [name, { tools: gateway.catalog.tools(name).map((t) => t.definition) }];
-        } catch (error) {
-          return [name, { error: String((error as Error).message ?? error).split('\n')[0] }];
-        } finally {
-          await gateway?.close().catch(() => {});
-        }
-      }),
-    );
-    return buildInventory(config, identities, new Map(entries));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const observed = await observeServers(config, Object.keys(config.servers));
+  const tools = new Map<string, ServerTools>();
+  for (const [name, o] of observed) tools.set(name, 'error' in o ? { error: o.error } : { tools: o.snapshot.tools as Tool[] });
+  return buildInventory(config, identities, tools);
 }
 
 /** The report from tool lists already in hand (pure and deterministic). */
